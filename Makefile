@@ -1,0 +1,45 @@
+# Every target calls tools configured in pyproject.toml; `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export ROLELENS_HOME ?= var
+
+.DEFAULT_GOAL := help
+.PHONY: help run test check bench model clean
+
+help: ## List the targets and what they do
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(BIN)/.run-deps: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.dev-deps: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(BIN)/.run-deps
+
+model: $(BIN)/.run-deps ## Train the default model into $ROLELENS_HOME unless one serves already
+	@$(BIN)/rolelens models show >/dev/null 2>&1 || $(BIN)/rolelens train
+
+run: model ## Install, train the default model if none exists, and classify the sample postings
+	@for f in fixtures/postings/*.txt; do echo "== $$f"; $(BIN)/rolelens classify --file $$f; echo; done
+
+test: $(BIN)/.dev-deps ## Install with test extras and run the whole test suite
+	$(BIN)/python -m pytest
+
+check: $(BIN)/.dev-deps ## Lint (ruff) and type-check (mypy, strict on the packages)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(BIN)/.dev-deps ## Run the benchmarks under bench/ and print their figures
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean: ## Remove the virtualenv, caches and the default data directory
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var

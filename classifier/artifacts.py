@@ -1,0 +1,175 @@
+"""Reading model versions from the registry, refusing anything altered or foreign.
+
+Layout under the data directory (``ROLELENS_HOME``)::
+
+    models/CURRENT                 one line: the serving version's name
+    models/<version>/model.joblib  one scikit-learn Pipeline (vectorizer + classifier)
+    models/<version>/phrases.csv   the training phrases (text, label, source)
+    models/<version>/card.json     provenance, checksums, versions, metrics, band edges
+
+joblib files are code: :func:`load_version` unpickles only a ``model.joblib`` whose sha256
+matches the card beside it, written by the same scikit-learn version, inside the registry.
+The writer lives in ``training.registry``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import sklearn
+from sklearn.pipeline import Pipeline
+
+from classifier.errors import ArtifactError, ModelNotFound
+
+MODEL_FILE = "model.joblib"
+CARD_FILE = "card.json"
+PHRASES_FILE = "phrases.csv"
+CURRENT_FILE = "CURRENT"
+VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class TrainingPhrase:
+    """One labeled phrase the model was trained on, and where it came from."""
+
+    text: str
+    label: str
+    source: str
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A verified model version: its pipeline, card and training phrases."""
+
+    version: str
+    pipeline: Pipeline
+    card: dict[str, Any]
+    phrases: tuple[TrainingPhrase, ...]
+
+
+def models_dir(home: Path) -> Path:
+    """The registry folder under the data directory ``home``."""
+    return Path(home) / "models"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def version_dir(home: Path, version: str) -> Path:
+    """The folder of ``version``, refusing names that could leave the registry.
+
+    Raises:
+        ModelNotFound: the name is not a plain version name.
+    """
+    if not VERSION_RE.match(version) or version in {".", ".."}:
+        raise ModelNotFound(
+            f"{version!r} is not a version name (letters, digits, '.', '_', '-'); "
+            "see `rolelens models list`"
+        )
+    return models_dir(home) / version
+
+
+def current_version(home: Path) -> str:
+    """The name of the serving version, from ``models/CURRENT``.
+
+    Raises:
+        ModelNotFound: no model has been promoted yet.
+    """
+    path = models_dir(home) / CURRENT_FILE
+    try:
+        name = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ModelNotFound(
+            f"no model in {models_dir(home)}; train one with `rolelens train`"
+        ) from None
+    if not name:
+        raise ModelNotFound(f"{path} is empty; train a model with `rolelens train`")
+    return name
+
+
+def read_card(home: Path, version: str) -> dict[str, Any]:
+    """The parsed ``card.json`` of ``version``.
+
+    Raises:
+        ModelNotFound: no such version folder.
+        ArtifactError: the card is missing or is not valid JSON.
+    """
+    folder = version_dir(home, version)
+    if not folder.is_dir():
+        raise ModelNotFound(f"no model version {version!r}; see `rolelens models list`")
+    try:
+        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(
+            f"model version {version!r} has an unreadable {CARD_FILE} ({exc}); "
+            "it was not written completely or was altered: retrain or roll back"
+        ) from None
+    if not isinstance(card, dict) or card.get("version") != version:
+        raise ArtifactError(f"{CARD_FILE} of {version!r} does not describe that version")
+    return card
+
+
+def _verify(folder: Path, name: str, expected: object, version: str) -> None:
+    path = folder / name
+    if not path.is_file():
+        raise ArtifactError(f"model version {version!r} has no {name}; retrain or roll back")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ArtifactError(
+            f"{name} of model version {version!r} does not match its card "
+            f"(sha256 {actual[:12]}…, card says {str(expected)[:12]}…); "
+            "the file was altered or not written completely: refusing to load it"
+        )
+
+
+def load_version(home: Path, version: str) -> LoadedVersion:
+    """Load one version after checking its checksums and scikit-learn version.
+
+    Args:
+        home: the data directory.
+        version: a version name from ``models list``.
+
+    Returns:
+        The verified version.
+
+    Raises:
+        ModelNotFound: no such version.
+        ArtifactError: a checksum or the scikit-learn version does not match the card.
+    """
+    card = read_card(home, version)
+    folder = version_dir(home, version)
+    _verify(folder, MODEL_FILE, card.get("model_sha256"), version)
+    _verify(folder, PHRASES_FILE, card.get("phrases_sha256"), version)
+    trained_with = card.get("versions", {}).get("scikit-learn")
+    if trained_with != sklearn.__version__:
+        raise ArtifactError(
+            f"model version {version!r} was trained with scikit-learn {trained_with}, "
+            f"this is {sklearn.__version__}; retrain it with `rolelens train`"
+        )
+    pipeline = joblib.load(folder / MODEL_FILE)
+    if not isinstance(pipeline, Pipeline):
+        raise ArtifactError(f"{MODEL_FILE} of {version!r} does not hold a Pipeline")
+    with open(folder / PHRASES_FILE, encoding="utf-8", newline="") as handle:
+        phrases = tuple(
+            TrainingPhrase(row["text"], row["label"], row["source"])
+            for row in csv.DictReader(handle)
+        )
+    return LoadedVersion(version, pipeline, card, phrases)
+
+
+def load_current(home: Path) -> LoadedVersion:
+    """Load the serving version named by ``models/CURRENT``; see :func:`load_version`."""
+    return load_version(home, current_version(home))

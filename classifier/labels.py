@@ -1,0 +1,41 @@
+"""The two labels rolelens knows, and how to say them to a person.
+
+Labels are plain strings handed straight to scikit-learn; the fitted model's ``classes_``
+gives their order. For a binary model scikit-learn keeps one coefficient row, the one for
+``classes_[1]``, which is :data:`ML_ENGINEERING` (labels sort alphabetically).
+"""
+
+from __future__ import annotations
+
+DATA_SCIENCE = "data_science"
+ML_ENGINEERING = "ml_engineering"
+LABELS: tuple[str, str] = (DATA_SCIENCE, ML_ENGINEERING)
+
+HUMAN: dict[str, str] = {
+    DATA_SCIENCE: "data-science-leaning",
+    ML_ENGINEERING: "ML-engineering-leaning",
+}
+
+
+def other(label: str) -> str:
+    """Return the label that is not ``label``.
+
+    Raises:
+        ValueError: ``label`` is not one of :data:`LABELS`.
+    """
+    if label == DATA_SCIENCE:
+        return ML_ENGINEERING
+    if label == ML_ENGINEERING:
+        return DATA_SCIENCE
+    raise ValueError(f"unknown label {label!r}; labels are: {', '.join(LABELS)}")
+
+
+def check_label(label: str) -> str:
+    """Return ``label`` if it is known.
+
+    Raises:
+        ValueError: with the list of known labels, so the caller can say what to fix.
+    """
+    if label not in LABELS:
+        raise ValueError(f"unknown label {label!r}; use one of: {', '.join(LABELS)}")
+    return label

@@ -1,0 +1,210 @@
+"""RoleClassifier: the one inference class everything else depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.pipeline import Pipeline
+
+from classifier.artifacts import LoadedVersion, TrainingPhrase, load_current, load_version
+from classifier.errors import InvalidPosting
+from classifier.explain import Explanation, explain
+from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
+
+DEFAULT_BAND = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
+DEFAULT_EVIDENCE = {"role_weight": 0.5, "min_role_terms": 3}
+
+
+def strength_of(p_ml: float, band: dict[str, list[float]]) -> str:
+    """``mixed`` inside the mixed band, ``clear`` outside the clear band, else ``moderate``."""
+    mixed_low, mixed_high = band["mixed"]
+    clear_low, clear_high = band["clear"]
+    if mixed_low <= p_ml <= mixed_high:
+        return "mixed"
+    if p_ml <= clear_low or p_ml >= clear_high:
+        return "clear"
+    return "moderate"
+
+
+class RoleClassifier:
+    """Classifies postings with one verified model version and explains every call.
+
+    Args:
+        pipeline: a fitted ``Pipeline`` of a ``TfidfVectorizer`` and a binary linear model.
+        card: the version's card (band edges and evidence thresholds are read from it).
+        phrases: the training phrases, for ``similar_phrases``.
+        max_phrases: how many key and counter phrases each prediction lists.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        card: dict[str, Any],
+        phrases: Sequence[TrainingPhrase],
+        max_phrases: int = 10,
+    ) -> None:
+        self.pipeline = pipeline
+        self.card = card
+        self.version = str(card.get("version", "unversioned"))
+        self.vectorizer = pipeline[0]
+        self.model = pipeline[-1]
+        self.classes: tuple[str, str] = tuple(self.model.classes_)  # type: ignore[assignment]
+        self.coef: npt.NDArray[np.float64] = np.asarray(self.model.coef_[0], dtype=np.float64)
+        self.bias = float(self.model.intercept_[0])
+        self.vocabulary: dict[str, int] = self.vectorizer.vocabulary_
+        self.feature_names: list[str] = list(self.vectorizer.get_feature_names_out())
+        self.stop_words: frozenset[str] = frozenset(self.vectorizer.get_stop_words() or ())
+        self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)  # type: ignore[assignment]
+        self.band: dict[str, list[float]] = card.get("strength_band", DEFAULT_BAND)
+        self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
+        self.max_phrases = max_phrases
+        self.phrases = tuple(phrases)
+        self._phrase_matrix = self.vectorizer.transform([p.text for p in self.phrases])
+
+    @classmethod
+    def from_loaded(cls, loaded: LoadedVersion) -> RoleClassifier:
+        """Build from a verified registry version."""
+        return cls(loaded.pipeline, loaded.card, loaded.phrases)
+
+    @classmethod
+    def from_registry(cls, home: Path, version: str | None = None) -> RoleClassifier:
+        """Load ``version`` (default: the serving one) from the registry under ``home``.
+
+        Raises:
+            ModelNotFound: no model, or no such version.
+            ArtifactError: the version fails its checksum or scikit-learn version check.
+        """
+        loaded = load_current(home) if version is None else load_version(home, version)
+        return cls.from_loaded(loaded)
+
+    def classify(self, text: str) -> Prediction:
+        """Classify one posting; see :meth:`classify_many`."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: Iterable[str], chunk_size: int = 256) -> list[Prediction]:
+        """Classify postings, vectorised over sparse chunks of ``chunk_size`` rows.
+
+        Args:
+            texts: posting texts (any length; empty is allowed and gets a warning).
+            chunk_size: rows transformed together.
+
+        Returns:
+            One :class:`Prediction` per text, in order.
+
+        Raises:
+            InvalidPosting: a text is not a string.
+        """
+        batch = list(texts)
+        for position, text in enumerate(batch):
+            if not isinstance(text, str):
+                raise InvalidPosting(
+                    f"posting {position} is {type(text).__name__}, not text; send a string"
+                )
+        results: list[Prediction] = []
+        for begin in range(0, len(batch), chunk_size):
+            results.extend(self._classify_chunk(batch[begin : begin + chunk_size]))
+        return results
+
+    def _classify_chunk(self, texts: list[str]) -> list[Prediction]:
+        features = sparse.csr_matrix(self.vectorizer.transform(texts))
+        logits = np.asarray(self.model.decision_function(features), dtype=np.float64)
+        probabilities = self.model.predict_proba(features)
+        contributions = sparse.csr_matrix(features.multiply(self.coef[np.newaxis, :]))
+        sums = np.asarray(contributions.sum(axis=1)).ravel()
+        role = np.abs(self.coef) >= self.evidence_rules["role_weight"]
+        role_counts = np.asarray(features[:, role].getnnz(axis=1)).ravel()
+        similar = self._similar(features)
+        dense = np.zeros(len(self.coef))
+        out = []
+        for row, text in enumerate(texts):
+            lo, hi = contributions.indptr[row], contributions.indptr[row + 1]
+            dense[contributions.indices[lo:hi]] = contributions.data[lo:hi]
+            explanation = explain(
+                text, dense, self.vocabulary, self.feature_names, self.stop_words,
+                self.ngram_range, self.classes,
+            )
+            dense[contributions.indices[lo:hi]] = 0.0
+            out.append(
+                self._prediction(
+                    explanation,
+                    dict(zip(self.classes, map(float, probabilities[row]), strict=True)),
+                    Score(float(logits[row]), self.bias, float(sums[row])),
+                    known_terms=int(hi - lo),
+                    role_terms=int(role_counts[row]),
+                    similar=similar[row],
+                )
+            )
+        return out
+
+    def _prediction(
+        self,
+        explanation: Explanation,
+        probability: dict[str, float],
+        score: Score,
+        *,
+        known_terms: int,
+        role_terms: int,
+        similar: tuple[SimilarPhrase, ...],
+    ) -> Prediction:
+        positive = self.classes[1]
+        label = positive if probability[positive] >= 0.5 else self.classes[0]
+        toward = [p for p in explanation.phrases if p.toward == label]
+        against = [p for p in explanation.phrases if p.toward != label]
+        return Prediction(
+            label=label,
+            probability=probability,
+            strength=strength_of(probability[positive], self.band),
+            key_phrases=tuple(toward[: self.max_phrases]),
+            counter_phrases=tuple(against[: self.max_phrases]),
+            score=score,
+            evidence=self._evidence(explanation, known_terms, role_terms),
+            similar_phrases=similar,
+            model_version=self.version,
+        )
+
+    def _evidence(self, explanation: Explanation, known: int, role_terms: int) -> Evidence:
+        tokens = explanation.token_count
+        coverage = explanation.covered_tokens / tokens if tokens else 0.0
+        warning = None
+        if tokens == 0:
+            warning = "the posting has no words to read; paste the job description"
+        elif role_terms < self.evidence_rules["min_role_terms"]:
+            warning = (
+                f"only {role_terms} of the posting's words are data-science or "
+                "ML-engineering vocabulary; this may not be either role, so the call "
+                "means little"
+            )
+        return Evidence(known, role_terms, tokens, round(coverage, 4), warning)
+
+    def _similar(self, features: sparse.csr_matrix, k: int = 3) -> list[tuple[SimilarPhrase, ...]]:
+        if not self.phrases:
+            return [() for _ in range(features.shape[0])]
+        scores = (features @ self._phrase_matrix.T).toarray()
+        k = min(k, scores.shape[1])
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return [
+            tuple(
+                SimilarPhrase(
+                    self.phrases[j].text, self.phrases[j].label, self.phrases[j].source,
+                    round(float(scores[row, j]), 4),
+                )
+                for j in top[row]
+                if scores[row, j] > 0
+            )
+            for row in range(scores.shape[0])
+        ]
+
+    def all_phrases(self, text: str) -> tuple[Phrase, ...]:
+        """Every phrase of ``text`` with its weight, untruncated (for audits and tests)."""
+        features = sparse.csr_matrix(self.vectorizer.transform([text]))
+        dense = np.zeros(len(self.coef))
+        dense[features.indices] = features.data * self.coef[features.indices]
+        return explain(
+            text, dense, self.vocabulary, self.feature_names, self.stop_words,
+            self.ngram_range, self.classes,
+        ).phrases

@@ -1,0 +1,97 @@
+"""What a classification returns: small frozen records with a ``to_dict()`` for JSON/CSV."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from classifier.labels import HUMAN
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A stretch of the posting that moved the score.
+
+    ``text`` is exactly ``posting[start:end]`` of the first span; ``spans`` lists every place
+    the same wording occurs; ``weight`` is its share of the logit (positive pushes toward
+    ``ml_engineering``, negative toward ``data_science``); ``toward`` names that label.
+    """
+
+    text: str
+    weight: float
+    toward: str
+    spans: tuple[tuple[int, int], ...]
+    terms: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "weight": self.weight,
+            "toward": self.toward,
+            "spans": [list(span) for span in self.spans],
+            "terms": list(self.terms),
+        }
+
+
+@dataclass(frozen=True)
+class Score:
+    """The linear score: ``logit == bias + contributions_sum``, ``sigmoid(logit)`` is P(ml)."""
+
+    logit: float
+    bias: float
+    contributions_sum: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How much role vocabulary the posting holds, and a warning when it is too little."""
+
+    known_terms: int
+    role_terms: int
+    token_count: int
+    coverage: float
+    warning: str | None
+
+
+@dataclass(frozen=True)
+class SimilarPhrase:
+    """A training phrase close to the posting (cosine similarity in TF-IDF space)."""
+
+    text: str
+    label: str
+    source: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer for one posting."""
+
+    label: str
+    probability: dict[str, float]
+    strength: str
+    key_phrases: tuple[Phrase, ...]
+    counter_phrases: tuple[Phrase, ...]
+    score: Score
+    evidence: Evidence
+    similar_phrases: tuple[SimilarPhrase, ...]
+    model_version: str
+
+    @property
+    def leaning(self) -> str:
+        """The label in words: ``data-science-leaning`` or ``ML-engineering-leaning``."""
+        return HUMAN[self.label]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "leaning": self.leaning,
+            "probability": dict(self.probability),
+            "strength": self.strength,
+            "key_phrases": [p.to_dict() for p in self.key_phrases],
+            "counter_phrases": [p.to_dict() for p in self.counter_phrases],
+            "score": asdict(self.score),
+            "evidence": asdict(self.evidence),
+            "similar_phrases": [asdict(s) for s in self.similar_phrases],
+            "model_version": self.model_version,
+        }

@@ -1,0 +1,38 @@
+"""Tokenising postings, with character offsets.
+
+The model's vectorizer uses :func:`tokenize`, and explanations use :func:`token_spans`: the
+same regular expression, so every feature the model sees can be traced to exact character
+spans of the original text. Tokens are runs of two or more word characters, lower-cased one
+by one (lower-casing the whole text first could shift offsets: ``"İ".lower()`` is two
+characters long).
+"""
+
+from __future__ import annotations
+
+import re
+
+TOKEN_RE = re.compile(r"\b\w\w+\b")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into lower-cased tokens, as the model's vectorizer sees them.
+
+    Args:
+        text: any string.
+
+    Returns:
+        The tokens in order of appearance.
+    """
+    return [match.group().lower() for match in TOKEN_RE.finditer(text)]
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """Tokens of ``text`` with their places in it.
+
+    Args:
+        text: any string.
+
+    Returns:
+        ``(token, start, end)`` triples where ``text[start:end].lower() == token``.
+    """
+    return [(m.group().lower(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]

@@ -1,0 +1,79 @@
+"""Loading refuses anything the registry did not write exactly as its card says."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classifier.artifacts import (
+    CARD_FILE,
+    MODEL_FILE,
+    PHRASES_FILE,
+    current_version,
+    load_current,
+    load_version,
+    models_dir,
+)
+from classifier.errors import ArtifactError, ModelNotFound
+
+
+@pytest.fixture
+def home(trained_home: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained registry, safe to damage."""
+    copy = tmp_path / "home"
+    shutil.copytree(trained_home, copy)
+    return copy
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_serving_version_loads(home: Path) -> None:
+    loaded = load_current(home)
+    assert loaded.version == current_version(home)
+    assert loaded.phrases
+
+
+@pytest.mark.parametrize("name", [MODEL_FILE, PHRASES_FILE])
+def test_a_flipped_byte_is_refused(home: Path, name: str) -> None:
+    _flip_a_byte(models_dir(home) / current_version(home) / name)
+    with pytest.raises(ArtifactError, match="does not match its card"):
+        load_current(home)
+
+
+def test_a_corrupt_card_is_refused(home: Path) -> None:
+    (models_dir(home) / current_version(home) / CARD_FILE).write_text("{not json")
+    with pytest.raises(ArtifactError, match="unreadable"):
+        load_current(home)
+
+
+def test_a_model_from_another_scikit_learn_is_refused(home: Path) -> None:
+    card_path = models_dir(home) / current_version(home) / CARD_FILE
+    card = json.loads(card_path.read_text())
+    card["versions"]["scikit-learn"] = "0.0.1"
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ArtifactError, match="scikit-learn 0.0.1"):
+        load_current(home)
+
+
+def test_a_missing_model_file_is_refused(home: Path) -> None:
+    (models_dir(home) / current_version(home) / MODEL_FILE).unlink()
+    with pytest.raises(ArtifactError, match="has no model.joblib"):
+        load_current(home)
+
+
+@pytest.mark.parametrize("name", ["../../etc", "..", "a/b", "/abs", "", "x" * 200])
+def test_version_names_cannot_leave_the_registry(home: Path, name: str) -> None:
+    with pytest.raises(ModelNotFound, match="not a version name"):
+        load_version(home, name)
+
+
+def test_empty_registry_says_how_to_train(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFound, match="rolelens train"):
+        load_current(tmp_path)

@@ -1,0 +1,147 @@
+"""The classifier's answers: exact scores, exact spans, the same in one or many."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from classifier.errors import InvalidPosting
+from classifier.labels import DATA_SCIENCE, LABELS, ML_ENGINEERING
+from classifier.model import RoleClassifier, strength_of
+
+POSTINGS = [
+    # a clear ML-engineering posting
+    "You will deploy machine learning models to production, build CI/CD pipelines with "
+    "Docker and Kubernetes, and monitor model latency and drift.",
+    # a clear data-science posting
+    "Analyze customer data, design A/B tests, build statistical models and present insights "
+    "to business stakeholders with Tableau dashboards.",
+    # both roles in one posting, repeated phrases
+    "Build models. Deploy models. Build models again; statistics and Kubernetes both matter.",
+    # Unicode, tabs, HTML entities
+    "Équipe basée à Montréal\tdéploie des modèles &amp; analyse des données — MLOps, SQL, "
+    "A/B-tests &lt;fast&gt; 数据科学 🚀",
+    # no role vocabulary at all
+    "Bake croissants and laminate dough for our bakery's morning shift.",
+    # empty
+    "",
+]
+
+
+@pytest.mark.parametrize("text", POSTINGS)
+def test_score_is_exactly_bias_plus_contributions(classifier: RoleClassifier, text: str) -> None:
+    prediction = classifier.classify(text)
+    logit = float(classifier.pipeline.decision_function([text])[0])
+    p_ml = float(classifier.pipeline.predict_proba([text])[0][1])
+    all_weights = sum(p.weight for p in classifier.all_phrases(text))
+    assert prediction.score.logit == pytest.approx(logit, abs=1e-9)
+    assert prediction.score.bias + prediction.score.contributions_sum == pytest.approx(
+        logit, abs=1e-9
+    )
+    assert prediction.score.bias + all_weights == pytest.approx(logit, abs=1e-9)
+    assert 1 / (1 + math.exp(-prediction.score.logit)) == pytest.approx(p_ml, abs=1e-9)
+    assert prediction.probability[ML_ENGINEERING] == pytest.approx(p_ml, abs=1e-12)
+    assert sum(prediction.probability.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("text", POSTINGS)
+def test_every_phrase_slices_the_original_text(classifier: RoleClassifier, text: str) -> None:
+    prediction = classifier.classify(text)
+    for phrase in prediction.key_phrases + prediction.counter_phrases:
+        start, end = phrase.spans[0]
+        assert text[start:end] == phrase.text
+        for s, e in phrase.spans:
+            assert 0 <= s < e <= len(text)
+        assert phrase.terms
+
+
+def test_key_phrases_push_toward_the_label_and_counter_phrases_against(
+    classifier: RoleClassifier,
+) -> None:
+    prediction = classifier.classify(POSTINGS[2])
+    assert all(p.toward == prediction.label for p in prediction.key_phrases)
+    assert all(p.toward != prediction.label for p in prediction.counter_phrases)
+    weights = [abs(p.weight) for p in prediction.key_phrases]
+    assert weights == sorted(weights, reverse=True)
+
+
+def test_overlapping_ngrams_merge_into_one_phrase(classifier: RoleClassifier) -> None:
+    text = "Experience deploying machine learning models to production."
+    phrases = classifier.all_phrases(text)
+    spans = sorted(span for p in phrases for span in p.spans)
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert end <= start, "overlapping spans should have merged"
+    assert any(len(p.terms) > 1 for p in phrases)
+
+
+def test_many_gives_the_same_answers_as_one(classifier: RoleClassifier) -> None:
+    many = classifier.classify_many(POSTINGS, chunk_size=4)
+    assert [p.to_dict() for p in many] == [classifier.classify(t).to_dict() for t in POSTINGS]
+
+
+def test_long_posting_of_100_kb_is_classified(classifier: RoleClassifier) -> None:
+    text = (POSTINGS[0] + " " + POSTINGS[1] + "\n") * 400
+    assert len(text) > 100_000
+    prediction = classifier.classify(text)
+    assert prediction.label in LABELS
+    assert prediction.key_phrases[0].spans[-1][1] <= len(text)
+
+
+@pytest.mark.parametrize("text", [POSTINGS[4], "", "   \n\t "])
+def test_text_without_role_vocabulary_carries_a_warning(
+    classifier: RoleClassifier, text: str
+) -> None:
+    assert classifier.classify(text).evidence.warning
+
+
+@pytest.mark.parametrize("text", POSTINGS[:2])
+def test_role_postings_carry_no_warning(classifier: RoleClassifier, text: str) -> None:
+    evidence = classifier.classify(text).evidence
+    assert evidence.warning is None
+    assert evidence.role_terms >= 3
+    assert 0 < evidence.coverage <= 1
+
+
+def test_similar_phrases_are_training_phrases_with_their_source(
+    classifier: RoleClassifier,
+) -> None:
+    similar = classifier.classify(POSTINGS[0]).similar_phrases
+    assert 1 <= len(similar) <= 3
+    known = {(p.text, p.label, p.source) for p in classifier.phrases}
+    for phrase in similar:
+        assert (phrase.text, phrase.label, phrase.source) in known
+    assert [s.similarity for s in similar] == sorted((s.similarity for s in similar), reverse=True)
+
+
+def test_prediction_names_the_model_version(classifier: RoleClassifier) -> None:
+    assert classifier.classify(POSTINGS[0]).model_version == classifier.version
+    assert classifier.version == classifier.card["version"]
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes", ["list"]])
+def test_non_text_is_refused_with_a_clear_error(classifier: RoleClassifier, bad: object) -> None:
+    with pytest.raises(InvalidPosting, match="not text"):
+        classifier.classify_many(["fine", bad])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("p_ml", "expected"),
+    [
+        (0.5, "mixed"),  # dead centre
+        (0.6, "mixed"),  # on the mixed band's upper edge
+        (0.7, "moderate"),  # between the bands
+        (0.35, "moderate"),
+        (0.8, "clear"),  # on the clear edge
+        (0.05, "clear"),
+    ],
+)
+def test_strength_bands(p_ml: float, expected: str) -> None:
+    assert strength_of(p_ml, {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}) == expected
+
+
+def test_bias_and_coefficients_belong_to_ml_engineering(classifier: RoleClassifier) -> None:
+    assert classifier.classes == (DATA_SCIENCE, ML_ENGINEERING)
+    kubernetes = classifier.vocabulary["kubernetes"]
+    assert np.sign(classifier.coef[kubernetes]) > 0

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from classifier.model import RoleClassifier
+from classifier.text import token_spans, tokenize
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Deploy ML models with Kubernetes",  # plain ASCII
+        "İstanbul-based team; Straße\tcafé",  # characters whose lower case changes length
+        "C++ / R / A/B tests &amp; SQL",  # punctuation and an HTML entity
+        "",  # empty
+    ],
+)
+def test_spans_slice_the_original_text_to_each_token(text: str) -> None:
+    for token, start, end in token_spans(text):
+        assert text[start:end].lower() == token
+    assert [t for t, _, _ in token_spans(text)] == tokenize(text)
+
+
+def test_vectorizer_sees_exactly_the_tokens_explanations_map(classifier: RoleClassifier) -> None:
+    text = "We deploy models to production and analyze A/B test results for stakeholders."
+    analyzer = classifier.vectorizer.build_analyzer()
+    unigrams = [t for t in analyzer(text) if " " not in t]
+    assert unigrams == [t for t in tokenize(text) if t not in classifier.stop_words]

@@ -1,0 +1,36 @@
+"""Shared fixtures: a clean environment, and one small model trained from fixtures/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from classifier.model import RoleClassifier
+from training.retrain import retrain
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's ROLELENS_* settings."""
+    for name in list(os.environ):
+        if name.startswith("ROLELENS_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the default model (seed + curated), trained once."""
+    home = tmp_path_factory.mktemp("home")
+    retrain(home)
+    return home
+
+
+@pytest.fixture(scope="session")
+def classifier(trained_home: Path) -> RoleClassifier:
+    """The serving classifier of :func:`trained_home`."""
+    return RoleClassifier.from_registry(trained_home)

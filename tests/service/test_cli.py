@@ -1,0 +1,105 @@
+"""The rolelens command line: outputs a user reads, and exit codes a script relies on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service.cli import cli
+from tests.conftest import REPO
+
+VALIDATION = REPO / "fixtures" / "postings" / "validation.csv"
+
+
+@pytest.fixture
+def runner(trained_home: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("ROLELENS_HOME", str(trained_home))
+    return CliRunner()
+
+
+def test_classify_json_has_every_field(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["classify", "--json", "Deploy models with Kubernetes and Docker"])
+    assert result.exit_code == 0, result.output
+    prediction = json.loads(result.output)
+    assert set(prediction) >= {
+        "label", "probability", "strength", "key_phrases", "counter_phrases", "score",
+        "evidence", "similar_phrases", "model_version",
+    }
+    assert prediction["label"] == "ml_engineering"
+    assert set(prediction["key_phrases"][0]) == {"text", "weight", "toward", "spans", "terms"}
+    assert set(prediction["score"]) == {"logit", "bias", "contributions_sum"}
+
+
+def test_classify_reads_a_file_and_stdin(runner: CliRunner, tmp_path: Path) -> None:
+    posting = tmp_path / "p.txt"
+    posting.write_text("Run A/B tests and present statistical insights to stakeholders.")
+    from_file = runner.invoke(cli, ["classify", "--file", str(posting)])
+    from_stdin = runner.invoke(cli, ["classify", "-"], input=posting.read_text())
+    assert from_file.exit_code == from_stdin.exit_code == 0
+    assert from_file.output == from_stdin.output
+    assert from_file.output.startswith("data-science-leaning")
+
+
+def test_evaluate_json_has_the_documented_keys(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["evaluate", str(VALIDATION), "--text-column", "text", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) >= {"n", "accuracy", "macro_f1", "roc_auc", "brier", "ece", "confusion"}
+    assert report["n"] >= 40
+
+
+def test_evaluate_draws_a_plot(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "plot.png"
+    result = runner.invoke(cli, ["evaluate", str(VALIDATION), "--plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_models_list_marks_the_serving_version(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["models", "list"])
+    assert result.exit_code == 0
+    assert result.output.startswith("* ")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["evaluate", str(VALIDATION), "--text-column", "nope"], 2, "column 'nope' not found"),
+        (["models", "show", "../escape"], 2, "not a version name"),
+        (["train", "--packs", "bogus"], 2, "comma-separated list"),
+        (["classify", "--file", "/no/such/file"], 2, "does not exist"),
+        (["frobnicate"], 2, "No such command"),
+    ],
+)
+def test_bad_input_exits_2_with_what_to_fix(
+    runner: CliRunner, args: list[str], code: int, message: str
+) -> None:
+    result = runner.invoke(cli, args)
+    assert result.exit_code == code
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_classify_without_a_model_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_HOME", str(tmp_path))
+    result = CliRunner().invoke(cli, ["classify", "anything"])
+    assert result.exit_code == 2
+    assert "rolelens train" in result.output
+
+
+def test_train_then_classify_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        trained_home: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    result = CliRunner().invoke(cli, ["train", "--force", "--json"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output)
+    classified = CliRunner().invoke(cli, ["classify", "--json", "deploy models"])
+    assert json.loads(classified.output)["model_version"] == outcome["version"]

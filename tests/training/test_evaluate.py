@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.labels import DATA_SCIENCE as DS
+from classifier.labels import ML_ENGINEERING as ML
+from training.errors import TrainingError
+from training.evaluate import expected_calibration_error, read_labeled, score
+
+
+def test_figures_of_a_small_hand_checked_case() -> None:
+    report = score([DS, DS, ML, ML], [0.1, 0.7, 0.8, 0.9])
+    assert report.accuracy == 0.75
+    assert report.confusion == [[1, 1], [0, 2]]
+    assert report.roc_auc == 1.0
+    assert report.brier == pytest.approx((0.01 + 0.49 + 0.04 + 0.01) / 4, abs=1e-4)
+    # macro-F1: DS f1 = 2/3, ML f1 = 0.8
+    assert report.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2, abs=1e-4)
+    assert set(report.to_dict()) >= {"n", "accuracy", "macro_f1", "roc_auc", "brier", "ece"}
+
+
+def test_perfectly_calibrated_bins_have_no_calibration_error() -> None:
+    y = np.array([0, 0, 0, 1] * 5, dtype=float)
+    p = np.full(20, 0.25)
+    assert expected_calibration_error(y, p) == pytest.approx(0.0)
+    assert expected_calibration_error(y, np.full(20, 0.75)) == pytest.approx(0.5)
+
+
+def test_one_class_only_has_no_auc() -> None:
+    assert score([ML, ML], [0.9, 0.4]).roc_auc is None
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [([], "no labeled rows"), (["chef"], "unknown labels")],
+)
+def test_unusable_labels_are_refused(labels: list[str], message: str) -> None:
+    with pytest.raises(TrainingError, match=message):
+        score(labels, [0.5] * len(labels))
+
+
+def test_missing_column_names_the_columns_there_are(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("id,body,label\n1,hello,data_science\n")
+    with pytest.raises(TrainingError, match=r"columns are: id, body, label \(use --text-column\)"):
+        read_labeled(path, "description", "label")

@@ -1,0 +1,144 @@
+"""Measuring a classifier on labeled postings: accuracy, macro-F1, ROC-AUC, calibration."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, roc_auc_score
+
+from classifier.labels import LABELS, ML_ENGINEERING
+from classifier.model import RoleClassifier
+from training.errors import TrainingError
+
+
+@dataclass(frozen=True)
+class Report:
+    """Figures of one evaluation. ``confusion[i][j]``: true ``labels[i]``, predicted ``[j]``."""
+
+    n: int
+    accuracy: float
+    macro_f1: float
+    roc_auc: float | None
+    brier: float
+    ece: float
+    confusion: list[list[int]]
+    labels: tuple[str, ...] = LABELS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "roc_auc": self.roc_auc,
+            "brier": self.brier,
+            "ece": self.ece,
+            "confusion": {"labels": list(self.labels), "matrix": self.confusion},
+        }
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """ECE over ``bins`` equal-width bins of the predicted probability of the positive class."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.sum() * abs(float(y[mask].mean()) - float(p[mask].mean()))
+    return total / len(y) if len(y) else 0.0
+
+
+def score(labels: Sequence[str], p_ml: Sequence[float]) -> Report:
+    """Figures for true ``labels`` against predicted P(ml_engineering).
+
+    Raises:
+        TrainingError: no rows, or a label outside the known ones.
+    """
+    if not labels:
+        raise TrainingError("no labeled rows to evaluate")
+    unknown = set(labels) - set(LABELS)
+    if unknown:
+        raise TrainingError(f"unknown labels {sorted(unknown)}; use {', '.join(LABELS)}")
+    y = np.asarray([label == ML_ENGINEERING for label in labels], dtype=float)
+    p = np.asarray(p_ml, dtype=float)
+    predicted = [ML_ENGINEERING if q >= 0.5 else LABELS[0] for q in p]
+    both = len(set(labels)) == 2
+    return Report(
+        n=len(labels),
+        accuracy=round(float(accuracy_score(labels, predicted)), 4),
+        macro_f1=round(float(f1_score(labels, predicted, average="macro", labels=LABELS)), 4),
+        roc_auc=round(float(roc_auc_score(y, p)), 4) if both else None,
+        brier=round(float(np.mean((p - y) ** 2)), 4),
+        ece=round(expected_calibration_error(y, p), 4),
+        confusion=confusion_matrix(labels, predicted, labels=list(LABELS)).tolist(),
+    )
+
+
+def read_labeled(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
+    """Texts and labels from a CSV of labeled postings.
+
+    Raises:
+        TrainingError: missing file or column, naming the columns there are.
+    """
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            for wanted, option in ((text_column, "--text-column"), (label_column, "--label-column")):
+                if wanted not in columns:
+                    raise TrainingError(
+                        f"column {wanted!r} not found; columns are: {', '.join(columns)} "
+                        f"(use {option})"
+                    )
+            rows = [(row[text_column] or "", row[label_column]) for row in reader]
+    except FileNotFoundError:
+        raise TrainingError(f"file {path} not found") from None
+    return [t for t, _ in rows], [label for _, label in rows]
+
+
+def evaluate(classifier: RoleClassifier, texts: Sequence[str], labels: Sequence[str]) -> Report:
+    """Classify ``texts`` and score the calls against ``labels``."""
+    predictions = classifier.classify_many(texts)
+    return score(labels, [p.probability[ML_ENGINEERING] for p in predictions])
+
+
+def plot(report_path: Path, labels: Sequence[str], p_ml: Sequence[float]) -> None:
+    """Draw a reliability diagram and a ROC curve into one PNG.
+
+    Raises:
+        TrainingError: matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise TrainingError("--plot needs matplotlib: pip install 'rolelens[plot]'") from None
+    from sklearn.metrics import roc_curve
+
+    y = np.asarray([label == ML_ENGINEERING for label in labels], dtype=float)
+    p = np.asarray(p_ml, dtype=float)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    edges = np.linspace(0, 1, 11)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, 9)
+    xs = [p[which == b].mean() for b in range(10) if (which == b).any()]
+    ys = [y[which == b].mean() for b in range(10) if (which == b).any()]
+    left.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    left.plot(xs, ys, marker="o")
+    left.set(title="Reliability", xlabel="predicted P(ml_engineering)", ylabel="observed share")
+    if len(set(labels)) == 2:
+        fpr, tpr, _ = roc_curve(y, p)
+        right.plot(fpr, tpr)
+    right.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    right.set(title="ROC", xlabel="false positive rate", ylabel="true positive rate")
+    fig.tight_layout()
+    fig.savefig(report_path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,97 @@
+"""Labeled phrases: the packs shipped in ``fixtures/phrases/`` and reading labeled CSVs."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from classifier.artifacts import TrainingPhrase
+from classifier.labels import LABELS
+from training.errors import TrainingError
+
+PACKS = ("seed", "curated")
+_PUNCT = re.compile(r"[^\w]+")
+
+
+def fixtures_dir() -> Path:
+    """The project's ``fixtures/`` folder (``ROLELENS_FIXTURES`` overrides it)."""
+    override = os.environ.get("ROLELENS_FIXTURES")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def normalise(text: str) -> str:
+    """Text as compared for duplicates: lower case, punctuation and spacing folded."""
+    return " ".join(_PUNCT.sub(" ", text.lower()).split())
+
+
+def read_phrase_csv(path: Path, default_source: str | None = None) -> list[TrainingPhrase]:
+    """Read a ``text,label[,source]`` CSV.
+
+    Args:
+        path: the file.
+        default_source: the source of rows without a ``source`` column or value.
+
+    Returns:
+        The phrases in file order.
+
+    Raises:
+        TrainingError: the file is missing, lacks a column, or has an unknown label.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"text", "label"} - set(reader.fieldnames or ())
+            if missing:
+                raise TrainingError(
+                    f"{path}: column {', '.join(sorted(missing))} not found; "
+                    f"columns are: {', '.join(reader.fieldnames or ())}"
+                )
+            rows = list(reader)
+    except FileNotFoundError:
+        raise TrainingError(f"phrase file {path} not found") from None
+    phrases = []
+    for line, row in enumerate(rows, start=2):
+        if row["label"] not in LABELS:
+            raise TrainingError(
+                f"{path}, line {line}: unknown label {row['label']!r}; "
+                f"use one of: {', '.join(LABELS)}"
+            )
+        source = row.get("source") or default_source or path.name
+        phrases.append(TrainingPhrase(row["text"].strip(), row["label"], source))
+    return phrases
+
+
+def load_packs(names: Sequence[str], root: Path | None = None) -> list[TrainingPhrase]:
+    """The phrases of the named shipped packs, without duplicates (first one kept).
+
+    Raises:
+        TrainingError: an unknown pack name.
+    """
+    folder = (root or fixtures_dir()) / "phrases"
+    phrases: list[TrainingPhrase] = []
+    for name in names:
+        if name not in PACKS:
+            raise TrainingError(f"unknown phrase pack {name!r}; packs are: {', '.join(PACKS)}")
+        phrases.extend(read_phrase_csv(folder / f"{name}.csv", default_source=name))
+    return dedupe(phrases)
+
+
+def dedupe(phrases: Iterable[TrainingPhrase]) -> list[TrainingPhrase]:
+    """Drop later phrases whose normalised text was already seen."""
+    seen: set[str] = set()
+    kept = []
+    for phrase in phrases:
+        key = normalise(phrase.text)
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(phrase)
+    return kept
+
+
+def read_filler(root: Path | None = None) -> list[str]:
+    """Neutral posting sentences (benefits, EEO, company blurbs) used in calibration."""
+    path = (root or fixtures_dir()) / "phrases" / "filler.txt"
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
