@@ -17,7 +17,7 @@ from classifier.explain import Explanation, explain
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
 
 DEFAULT_BAND = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
-DEFAULT_EVIDENCE = {"role_weight": 0.5, "min_role_terms": 3}
+DEFAULT_EVIDENCE = {"role_weight": 0.5, "min_role_terms": 10}
 
 
 def strength_of(p_ml: float, band: dict[str, list[float]]) -> str:

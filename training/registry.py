@@ -95,7 +95,7 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
             "params": model.params.to_dict(),
             "calibration": model.calibration,
             "strength_band": model.params.strength_band,
-            "evidence": model.params.evidence,
+            "evidence": model.evidence,
             "metrics": {**model.metrics, **metrics},
             "versions": {
                 "scikit-learn": sklearn.__version__,

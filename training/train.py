@@ -37,7 +37,7 @@ class TrainingParams:
     ngram_max: int = 2
     sublinear_tf: bool = False
     stop_words: str | None = "english"
-    C: float = 1.0
+    C: float = 0.1
     class_weight: str | None = "balanced"
     calibrate: bool = True
     pseudo_postings_per_fold: int = 400
@@ -45,9 +45,11 @@ class TrainingParams:
     strength_band: dict[str, list[float]] = field(
         default_factory=lambda: {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
     )
-    evidence: dict[str, float] = field(
-        default_factory=lambda: {"role_weight": 0.5, "min_role_terms": 3}
-    )
+    # A "role term" weighs at least this quantile of the model's absolute weights; fewer than
+    # min_role_terms of them in a posting earns a warning. Measured on 221 real postings:
+    # 13 or more at the 1st percentile, 25 at the 5th; a pastry chef's posting has 8.
+    role_weight_quantile: float = 0.9
+    min_role_terms: int = 10
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +64,7 @@ class TrainedModel:
     params: TrainingParams
     metrics: dict[str, Any]
     calibration: dict[str, float]
+    evidence: dict[str, float]
 
 
 def build_pipeline(params: TrainingParams) -> Pipeline:
@@ -114,8 +117,8 @@ def pseudo_postings(
         label = LABELS[i % 2]
         own, other = by_label[label], by_label[LABELS[1 - i % 2]]
         n_own = int(rng.integers(3, 13))
-        n_other = int(rng.integers(0, n_own // 2 + 1))
-        n_filler = int(rng.integers(2, 12)) if filler else 0
+        n_other = int(rng.integers(0, n_own + 1))
+        n_filler = int(rng.integers(5, 20)) if filler else 0
         parts = [own[j] for j in rng.integers(0, len(own), n_own)]
         parts += [other[j] for j in rng.integers(0, len(other), n_other)]
         parts += [filler[j] for j in rng.integers(0, len(filler), n_filler)]
@@ -211,4 +214,9 @@ def train(
         logreg = pipeline[-1]
         logreg.coef_ = logreg.coef_ * calibration["scale"]
         logreg.intercept_ = logreg.intercept_ * calibration["scale"] + calibration["shift"]
-    return TrainedModel(pipeline, tuple(phrases), params, metrics, calibration)
+    weights = np.abs(pipeline[-1].coef_[0])
+    evidence = {
+        "role_weight": float(np.quantile(weights, params.role_weight_quantile)),
+        "min_role_terms": params.min_role_terms,
+    }
+    return TrainedModel(pipeline, tuple(phrases), params, metrics, calibration, evidence)

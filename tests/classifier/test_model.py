@@ -10,6 +10,9 @@ import pytest
 from classifier.errors import InvalidPosting
 from classifier.labels import DATA_SCIENCE, LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier, strength_of
+from tests.conftest import REPO
+
+SAMPLES = REPO / "fixtures" / "postings"
 
 POSTINGS = [
     # a clear ML-engineering posting
@@ -96,12 +99,19 @@ def test_text_without_role_vocabulary_carries_a_warning(
     assert classifier.classify(text).evidence.warning
 
 
-@pytest.mark.parametrize("text", POSTINGS[:2])
-def test_role_postings_carry_no_warning(classifier: RoleClassifier, text: str) -> None:
-    evidence = classifier.classify(text).evidence
+@pytest.mark.parametrize(
+    "name", ["data_scientist_retail", "ml_engineer_platform", "hybrid_applied_scientist"]
+)
+def test_role_postings_carry_no_warning(classifier: RoleClassifier, name: str) -> None:
+    evidence = classifier.classify((SAMPLES / f"{name}.txt").read_text()).evidence
     assert evidence.warning is None
-    assert evidence.role_terms >= 3
+    assert evidence.role_terms >= classifier.evidence_rules["min_role_terms"]
     assert 0 < evidence.coverage <= 1
+
+
+def test_a_pastry_chef_posting_is_flagged_as_neither_role(classifier: RoleClassifier) -> None:
+    evidence = classifier.classify((SAMPLES / "pastry_chef.txt").read_text()).evidence
+    assert evidence.warning and "means little" in evidence.warning
 
 
 def test_similar_phrases_are_training_phrases_with_their_source(
