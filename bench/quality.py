@@ -46,8 +46,10 @@ def main() -> None:
 
     def row(name: str, p_ml: list[float]) -> None:
         r = score(labels, p_ml)
-        print(f"{name:<44} {r.accuracy:>6.3f} {r.macro_f1:>8.3f} {r.roc_auc or 0:>8.3f} "
-              f"{r.brier:>6.3f} {r.ece:>6.3f}")
+        print(
+            f"{name:<44} {r.accuracy:>6.3f} {r.macro_f1:>8.3f} {r.roc_auc or 0:>8.3f} "
+            f"{r.brier:>6.3f} {r.ece:>6.3f}"
+        )
 
     seed = load_packs(["seed"])
     plain = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression())

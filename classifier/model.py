@@ -53,13 +53,13 @@ class RoleClassifier:
         self.version = str(card.get("version", "unversioned"))
         self.vectorizer = pipeline[0]
         self.model = pipeline[-1]
-        self.classes: tuple[str, str] = tuple(self.model.classes_)  # type: ignore[assignment]
+        self.classes: tuple[str, str] = tuple(self.model.classes_)
         self.coef: npt.NDArray[np.float64] = np.asarray(self.model.coef_[0], dtype=np.float64)
         self.bias = float(self.model.intercept_[0])
         self.vocabulary: dict[str, int] = self.vectorizer.vocabulary_
         self.feature_names: list[str] = list(self.vectorizer.get_feature_names_out())
         self.stop_words: frozenset[str] = frozenset(self.vectorizer.get_stop_words() or ())
-        self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)  # type: ignore[assignment]
+        self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)
         self.band: dict[str, list[float]] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases
@@ -125,8 +125,13 @@ class RoleClassifier:
             lo, hi = contributions.indptr[row], contributions.indptr[row + 1]
             dense[contributions.indices[lo:hi]] = contributions.data[lo:hi]
             explanation = explain(
-                text, dense, self.vocabulary, self.feature_names, self.stop_words,
-                self.ngram_range, self.classes,
+                text,
+                dense,
+                self.vocabulary,
+                self.feature_names,
+                self.stop_words,
+                self.ngram_range,
+                self.classes,
             )
             dense[contributions.indices[lo:hi]] = 0.0
             out.append(
@@ -190,7 +195,9 @@ class RoleClassifier:
         return [
             tuple(
                 SimilarPhrase(
-                    self.phrases[j].text, self.phrases[j].label, self.phrases[j].source,
+                    self.phrases[j].text,
+                    self.phrases[j].label,
+                    self.phrases[j].source,
                     round(float(scores[row, j]), 4),
                 )
                 for j in top[row]
@@ -205,6 +212,11 @@ class RoleClassifier:
         dense = np.zeros(len(self.coef))
         dense[features.indices] = features.data * self.coef[features.indices]
         return explain(
-            text, dense, self.vocabulary, self.feature_names, self.stop_words,
-            self.ngram_range, self.classes,
+            text,
+            dense,
+            self.vocabulary,
+            self.feature_names,
+            self.stop_words,
+            self.ngram_range,
+            self.classes,
         ).phrases

@@ -28,12 +28,16 @@ from training.retrain import retrain
 TEXT_COLUMNS = ("description", "job_description", "text", "posting", "body")
 
 
-class Failure(click.ClickException):
-    """A command that could not do its work; ``exit_code`` says whether input was at fault."""
+class Failed(click.ClickException):
+    """The command could not do its work (exit code 1)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 1
+
+
+class BadInput(click.ClickException):
+    """The input or the request was at fault (exit code 2)."""
+
+    exit_code = 2
 
 
 class Group(click.Group):
@@ -43,11 +47,11 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except PromotionRefused as exc:
-            raise Failure(str(exc), 1) from None
+            raise Failed(str(exc)) from None
         except (InvalidPosting, TrainingError, ModelNotFound) as exc:
-            raise Failure(str(exc), 2) from None
+            raise BadInput(str(exc)) from None
         except RolelensError as exc:
-            raise Failure(str(exc), 1) from None
+            raise Failed(str(exc)) from None
 
 
 @click.group(cls=Group)
@@ -65,8 +69,12 @@ def _packs(value: str) -> tuple[str, ...]:
 
 
 @cli.command()
-@click.option("--packs", default="seed,curated", show_default=True,
-              help="Comma-separated phrase packs to train on.")
+@click.option(
+    "--packs",
+    default="seed,curated",
+    show_default=True,
+    help="Comma-separated phrase packs to train on.",
+)
 @click.option("--force", is_flag=True, help="Promote even if validation macro-F1 dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def train(packs: str, force: bool, as_json: bool) -> None:
@@ -102,8 +110,10 @@ def _describe(prediction: Prediction) -> str:
         f"{prediction.leaning} ({prediction.strength}): P(ml_engineering) = {p_ml:.2f}"
         f"   [model {prediction.model_version}]"
     ]
-    for title, phrases in (("key phrases", prediction.key_phrases),
-                           ("counter phrases", prediction.counter_phrases)):
+    for title, phrases in (
+        ("key phrases", prediction.key_phrases),
+        ("counter phrases", prediction.counter_phrases),
+    ):
         if phrases:
             shown = ", ".join(f"{p.text!r} ({p.weight:+.2f})" for p in phrases[:6])
             lines.append(f"{title}: {shown}")
@@ -114,8 +124,12 @@ def _describe(prediction: Prediction) -> str:
 
 @cli.command()
 @click.argument("text", required=False)
-@click.option("-f", "--file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the posting from a file.")
+@click.option(
+    "-f",
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the posting from a file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full prediction as JSON.")
 def classify(text: str | None, file: Path | None, as_json: bool) -> None:
     """Classify one posting given as TEXT, with --file, or on stdin (TEXT '-')."""
@@ -133,10 +147,20 @@ def classify(text: str | None, file: Path | None, as_json: bool) -> None:
 @click.option("--label-column", default="label", show_default=True)
 @click.option("--version", "version", help="Model version to evaluate (default: serving).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a reliability diagram and ROC curve to this PNG.")
-def evaluate(file: Path, text_column: str | None, label_column: str, version: str | None,
-             as_json: bool, plot_path: Path | None) -> None:
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a reliability diagram and ROC curve to this PNG.",
+)
+def evaluate(
+    file: Path,
+    text_column: str | None,
+    label_column: str,
+    version: str | None,
+    as_json: bool,
+    plot_path: Path | None,
+) -> None:
     """Score the model on a CSV of labeled postings."""
     if text_column is None:
         with open(file, encoding="utf-8-sig", newline="") as handle:
@@ -152,8 +176,10 @@ def evaluate(file: Path, text_column: str | None, label_column: str, version: st
         click.echo(json.dumps({**report.to_dict(), "model_version": classifier.version}))
         return
     click.echo(f"model {classifier.version} on {file} (n={report.n})")
-    click.echo(f"accuracy {report.accuracy:.3f}  macro-F1 {report.macro_f1:.3f}  "
-               f"ROC-AUC {report.roc_auc if report.roc_auc is None else f'{report.roc_auc:.3f}'}")
+    click.echo(
+        f"accuracy {report.accuracy:.3f}  macro-F1 {report.macro_f1:.3f}  "
+        f"ROC-AUC {report.roc_auc if report.roc_auc is None else f'{report.roc_auc:.3f}'}"
+    )
     click.echo(f"Brier {report.brier:.3f}  ECE {report.ece:.3f}")
     click.echo("confusion (rows true, columns predicted): " + ", ".join(report.labels))
     for label, row in zip(report.labels, report.confusion, strict=True):

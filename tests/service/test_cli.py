@@ -26,8 +26,15 @@ def test_classify_json_has_every_field(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     prediction = json.loads(result.output)
     assert set(prediction) >= {
-        "label", "probability", "strength", "key_phrases", "counter_phrases", "score",
-        "evidence", "similar_phrases", "model_version",
+        "label",
+        "probability",
+        "strength",
+        "key_phrases",
+        "counter_phrases",
+        "score",
+        "evidence",
+        "similar_phrases",
+        "model_version",
     }
     assert prediction["label"] == "ml_engineering"
     assert set(prediction["key_phrases"][0]) == {"text", "weight", "toward", "spans", "terms"}
@@ -93,8 +100,9 @@ def test_classify_without_a_model_says_how_to_get_one(
     assert "rolelens train" in result.output
 
 
-def test_train_then_classify_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        trained_home: Path) -> None:
+def test_train_then_classify_round_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained_home: Path
+) -> None:
     home = tmp_path / "home"
     shutil.copytree(trained_home, home)
     monkeypatch.setenv("ROLELENS_HOME", str(home))
