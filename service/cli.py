@@ -12,18 +12,17 @@ from typing import Any
 
 import click
 
-from classifier.artifacts import current_version, read_card
 from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
+from service.cli_models import models
+from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate as run_evaluation
 from training.evaluate import plot, read_labeled
-from training.phrases import PACKS
-from training.registry import list_versions
-from training.retrain import retrain
+from training.retrain import SOURCES, retrain
 
 TEXT_COLUMNS = ("description", "job_description", "text", "posting", "body")
 
@@ -62,24 +61,25 @@ def cli() -> None:
 
 def _packs(value: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in value.split(",") if name.strip())
-    unknown = [name for name in names if name not in PACKS]
+    unknown = [name for name in names if name not in SOURCES]
     if not names or unknown:
-        raise click.BadParameter(f"use a comma-separated list of: {', '.join(PACKS)}")
+        raise click.BadParameter(f"use a comma-separated list of: {', '.join(SOURCES)}")
     return names
 
 
 @cli.command()
 @click.option(
     "--packs",
-    default="seed,curated",
+    default="seed,curated,user",
     show_default=True,
     help="Comma-separated phrase packs to train on.",
 )
 @click.option("--force", is_flag=True, help="Promote even if validation macro-F1 dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def train(packs: str, force: bool, as_json: bool) -> None:
-    """Train a model, check it, and promote it to serving."""
-    result = retrain(data_home(), _packs(packs), force=force)
+@click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
+def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
+    """Train a model on the packs and your phrases, check it, and promote it to serving."""
+    result = retrain(data_home(), _packs(packs), force=force, wait=wait)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -186,35 +186,8 @@ def evaluate(
         click.echo(f"  {label:<15} {row}")
 
 
-@cli.group()
-def models() -> None:
-    """List and inspect model versions."""
-
-
-@models.command("list")
-def models_list() -> None:
-    """List versions, oldest first; * marks the serving one."""
-    home = data_home()
-    try:
-        serving = current_version(home)
-    except ModelNotFound:
-        serving = None
-    versions = list_versions(home)
-    if not versions:
-        raise ModelNotFound(f"no model versions in {home}; train one with `rolelens train`")
-    for name in versions:
-        card = read_card(home, name)
-        f1 = card.get("metrics", {}).get("validation", {}).get("macro_f1")
-        mark = "*" if name == serving else " "
-        click.echo(f"{mark} {name}  created {card.get('created_at')}  validation macro-F1 {f1}")
-
-
-@models.command("show")
-@click.argument("version", required=False)
-def models_show(version: str | None) -> None:
-    """Print a version's card (default: the serving version)."""
-    home = data_home()
-    click.echo(json.dumps(read_card(home, version or current_version(home)), indent=2))
+cli.add_command(models)
+cli.add_command(phrases_group)
 
 
 def main() -> None:

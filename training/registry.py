@@ -8,6 +8,7 @@ is appended to ``models/HISTORY`` so ``rollback`` knows what served before.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -28,11 +29,14 @@ from classifier.artifacts import (
     CURRENT_FILE,
     MODEL_FILE,
     PHRASES_FILE,
+    current_version,
     models_dir,
     read_card,
     sha256_file,
     version_dir,
 )
+from classifier.errors import ModelNotFound
+from training.errors import TrainingError
 from training.train import TrainedModel
 
 HISTORY_FILE = "HISTORY"
@@ -134,6 +138,63 @@ def promote(home: Path, version: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     _fsync_dir(root)
+
+
+def previous_version(home: Path) -> str:
+    """The version that served before the serving one, from ``HISTORY``.
+
+    Raises:
+        ModelNotFound: nothing served before it.
+    """
+    serving = current_version(home)
+    try:
+        lines = (models_dir(home) / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    history = [line.split()[-1] for line in lines if line.strip()]
+    last = max((i for i, name in enumerate(history) if name == serving), default=-1)
+    for name in reversed(history[:last]):
+        if name != serving and name in list_versions(home):
+            return name
+    raise ModelNotFound(f"no version served before {serving}; nothing to roll back to")
+
+
+def remove_stale(home: Path) -> list[str]:
+    """Delete what interrupted writes left behind (staging folders, temporary CURRENT files).
+
+    Call it only while holding the registry lock, so no write in progress is touched.
+    """
+    root = models_dir(home)
+    stale = [p for p in root.glob(".*") if p.name.startswith((".staging-", f".{CURRENT_FILE}."))]
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return [p.name for p in stale]
+
+
+def prune(home: Path, keep: int) -> list[str]:
+    """Delete all but the ``keep`` newest versions, never the serving one or its predecessor.
+
+    Returns:
+        The names removed.
+
+    Raises:
+        TrainingError: ``keep`` is below 1.
+    """
+    if keep < 1:
+        raise TrainingError("--keep must be at least 1")
+    protected = {current_version(home)}
+    with contextlib.suppress(ModelNotFound):
+        protected.add(previous_version(home))
+    versions = list_versions(home)
+    doomed = [v for v in versions[: max(0, len(versions) - keep)] if v not in protected]
+    for name in doomed:
+        trash = models_dir(home) / f".staging-trash-{name}"
+        os.rename(version_dir(home, name), trash)
+        shutil.rmtree(trash)
+    return doomed
 
 
 def list_versions(home: Path) -> list[str]:

@@ -13,15 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import current_version, load_version, read_card
+from classifier.artifacts import TrainingPhrase, current_version, load_version, read_card
 from classifier.errors import ModelNotFound
 from classifier.labels import LABELS
 from classifier.model import RoleClassifier
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled
-from training.phrases import fixtures_dir, load_packs, read_filler
-from training.registry import promote, write_version
+from training.lock import registry_lock
+from training.phrases import PACKS, dedupe, fixtures_dir, load_packs, normalise, read_filler
+from training.registry import previous_version, promote, prune, remove_stale, write_version
+from training.store import PhraseStore
 from training.train import TrainingParams, train
+
+SOURCES = (*PACKS, "user")
 
 SMOKE_TEXTS = (
     "Deploy machine learning models to production with Docker and Kubernetes.",
@@ -66,22 +70,57 @@ def validation_path() -> Path:
     return fixtures_dir() / "postings" / "validation.csv"
 
 
+def open_store(home: Path) -> PhraseStore:
+    """The phrase store under ``home``, checking new phrases against the shipped packs too."""
+    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS)})
+
+
+def gather_phrases(home: Path, sources: Sequence[str]) -> list[TrainingPhrase]:
+    """Phrases of the shipped packs named in ``sources``, plus the store's if ``user`` is.
+
+    Raises:
+        TrainingError: an unknown source name.
+    """
+    unknown = [name for name in sources if name not in SOURCES]
+    if unknown:
+        raise TrainingError(f"unknown phrase source {unknown[0]!r}; use: {', '.join(SOURCES)}")
+    phrases = load_packs([name for name in sources if name != "user"])
+    if "user" in sources:
+        phrases += open_store(home).training_phrases()
+    return dedupe(phrases)
+
+
+def verified(home: Path, version: str) -> RoleClassifier:
+    """Load ``version`` through every check serving applies, and smoke-test it.
+
+    Raises:
+        ModelNotFound, ArtifactError, TrainingError: the version cannot serve.
+    """
+    classifier = RoleClassifier.from_loaded(load_version(home, version))
+    smoke_test(classifier)
+    return classifier
+
+
 def retrain(
     home: Path,
-    packs: Sequence[str] = ("seed", "curated"),
+    packs: Sequence[str] = SOURCES,
     params: TrainingParams | None = None,
     *,
     force: bool = False,
     tolerance: float = 0.02,
+    wait: bool = False,
 ) -> RetrainResult:
     """Train on ``packs``, write a version, verify it and promote it if it is good enough.
 
+    Only one retrain or rollback runs at a time per data directory.
+
     Args:
         home: the data directory.
-        packs: shipped phrase packs to train on.
+        packs: phrase sources to train on: ``seed``, ``curated``, ``user`` (the store).
         params: hyper-parameters.
         force: promote even if the validation macro-F1 dropped more than ``tolerance``.
         tolerance: largest allowed drop of validation macro-F1 against the serving version.
+        wait: wait for a running retrain instead of failing with RetrainBusy.
 
     Returns:
         The outcome; ``promoted`` is True when ``CURRENT`` now names the new version.
@@ -90,14 +129,26 @@ def retrain(
         TrainingError: the phrases cannot be trained on, or the new version failed its
             checks (the serving version is kept).
         PromotionRefused: the new version scored too low; it stays on disk, unpromoted.
+        RetrainBusy: another retrain is running and ``wait`` is false.
     """
-    model = train(load_packs(packs), params, read_filler())
+    with registry_lock(home, wait):
+        remove_stale(home)
+        return _retrain_locked(home, packs, params, force, tolerance)
+
+
+def _retrain_locked(
+    home: Path,
+    packs: Sequence[str],
+    params: TrainingParams | None,
+    force: bool,
+    tolerance: float,
+) -> RetrainResult:
+    model = train(gather_phrases(home, packs), params, read_filler())
     texts, labels = read_labeled(validation_path(), "text", "label")
     fresh = RoleClassifier(model.pipeline, {"version": "candidate"}, model.phrases)
     report = evaluate(fresh, texts, labels).to_dict()
     version = write_version(home, model, {"validation": report, "packs": list(packs)})
-    candidate = RoleClassifier.from_loaded(load_version(home, version))
-    smoke_test(candidate)
+    verified(home, version)
     try:
         previous: str | None = current_version(home)
     except ModelNotFound:
@@ -115,3 +166,29 @@ def retrain(
             )
     promote(home, version)
     return RetrainResult(version, True, previous, report, previous_report)
+
+
+def rollback(home: Path, version: str | None = None, wait: bool = False) -> str:
+    """Serve ``version`` (default: the one that served before the serving one) again.
+
+    The target is loaded and smoke-tested before ``CURRENT`` moves.
+
+    Returns:
+        The version now serving.
+
+    Raises:
+        ModelNotFound: no such version, or nothing served before.
+        ArtifactError, TrainingError: the target cannot serve; the serving version stays.
+        RetrainBusy: a retrain is running and ``wait`` is false.
+    """
+    with registry_lock(home, wait):
+        target = version or previous_version(home)
+        verified(home, target)
+        promote(home, target)
+    return target
+
+
+def prune_registry(home: Path, keep: int, wait: bool = False) -> list[str]:
+    """Remove all but the ``keep`` newest versions under the registry lock; see ``prune``."""
+    with registry_lock(home, wait):
+        return prune(home, keep)
