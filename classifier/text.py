@@ -2,8 +2,9 @@
 
 The model's vectorizer uses :func:`tokenize`, and explanations use :func:`token_spans`: the
 same regular expression, so every feature the model sees can be traced to exact character
-spans of the original text. Tokens are runs of two or more word characters, lower-cased one
-by one (lower-casing the whole text first could shift offsets: ``"İ".lower()`` is two
+spans of the original text. Tokens are runs of two or more word characters, plus a few
+role terms that plain word runs would lose (``A/B``, ``C++``, ``C#``, ``CI/CD``), lower-cased
+one by one (lower-casing the whole text first could shift offsets: ``"İ".lower()`` is two
 characters long).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-TOKEN_RE = re.compile(r"\b\w\w+\b")
+TOKEN_RE = re.compile(r"(?i:\ba/b\b|\bc\+\+|\bc#|\bci/cd\b)|\b\w\w+\b")
 
 
 def tokenize(text: str) -> list[str]:

@@ -21,6 +21,19 @@ def test_spans_slice_the_original_text_to_each_token(text: str) -> None:
     assert [t for t, _, _ in token_spans(text)] == tokenize(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Run A/B tests", ["run", "a/b", "tests"]),  # A/B testing survives as one token
+        ("C++ and C# services", ["c++", "and", "c#", "services"]),  # languages with symbols
+        ("CI/CD pipelines", ["ci/cd", "pipelines"]),  # not two unrelated fragments
+        ("data/by", ["data", "by"]),  # a slash alone makes no special token
+    ],
+)
+def test_role_terms_with_symbols_are_single_tokens(text: str, expected: list[str]) -> None:
+    assert tokenize(text) == expected
+
+
 def test_vectorizer_sees_exactly_the_tokens_explanations_map(classifier: RoleClassifier) -> None:
     text = "We deploy models to production and analyze A/B test results for stakeholders."
     analyzer = classifier.vectorizer.build_analyzer()
