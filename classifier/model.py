@@ -53,13 +53,13 @@ class RoleClassifier:
         self.version = str(card.get("version", "unversioned"))
         self.vectorizer = pipeline[0]
         self.model = pipeline[-1]
-        self.classes: tuple[str, str] = tuple(self.model.classes_)  # type: ignore[assignment]
+        self.classes: tuple[str, str] = tuple(self.model.classes_)
         self.coef: npt.NDArray[np.float64] = np.asarray(self.model.coef_[0], dtype=np.float64)
         self.bias = float(self.model.intercept_[0])
         self.vocabulary: dict[str, int] = self.vectorizer.vocabulary_
         self.feature_names: list[str] = list(self.vectorizer.get_feature_names_out())
         self.stop_words: frozenset[str] = frozenset(self.vectorizer.get_stop_words() or ())
-        self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)  # type: ignore[assignment]
+        self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)
         self.band: dict[str, list[float]] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases

@@ -29,11 +29,13 @@ TEXT_COLUMNS = ("description", "job_description", "text", "posting", "body")
 
 
 class Failure(click.ClickException):
-    """A command that could not do its work; ``exit_code`` says whether input was at fault."""
+    """A command that could not do its work (exit code 1)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+
+class BadInput(Failure):
+    """A command refused its input or usage (exit code 2)."""
+
+    exit_code = 2
 
 
 class Group(click.Group):
@@ -43,11 +45,11 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except PromotionRefused as exc:
-            raise Failure(str(exc), 1) from None
+            raise Failure(str(exc)) from None
         except (InvalidPosting, TrainingError, ModelNotFound) as exc:
-            raise Failure(str(exc), 2) from None
+            raise BadInput(str(exc)) from None
         except RolelensError as exc:
-            raise Failure(str(exc), 1) from None
+            raise Failure(str(exc)) from None
 
 
 @click.group(cls=Group)

@@ -91,7 +91,8 @@ def read_labeled(path: Path, text_column: str, label_column: str) -> tuple[list[
         with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             columns = reader.fieldnames or []
-            for wanted, option in ((text_column, "--text-column"), (label_column, "--label-column")):
+            wanted_columns = ((text_column, "--text-column"), (label_column, "--label-column"))
+            for wanted, option in wanted_columns:
                 if wanted not in columns:
                     raise TrainingError(
                         f"column {wanted!r} not found; columns are: {', '.join(columns)} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -71,7 +72,7 @@ def test_overlapping_ngrams_merge_into_one_phrase(classifier: RoleClassifier) ->
     text = "Experience deploying machine learning models to production."
     phrases = classifier.all_phrases(text)
     spans = sorted(span for p in phrases for span in p.spans)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start, "overlapping spans should have merged"
     assert any(len(p.terms) > 1 for p in phrases)
 
