@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import api, errors, health, requestlog
+from service import api, errors, health, requestlog, web
 from service.config import APP_DEFAULTS, data_home
 from service.model_holder import ModelHolder
 
@@ -32,4 +32,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     requestlog.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(web.bp)
     return app
