@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or bad input, with one line saying what 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,31 @@ def models_show(version: str | None) -> None:
     """Print a version's card (default: the serving version)."""
     home = data_home()
     click.echo(json.dumps(read_card(home, version or current_version(home)), indent=2))
+
+
+def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
+    """The gunicorn command line ``serve`` runs (and the tests and benchmark reuse)."""
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
+               "--bind", f"{host}:{port}"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    return [*command, "service.app:create_app()"]
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST",
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, envvar="PORT",
+              type=click.IntRange(1, 65535))
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Worker processes [default: 2 per CPU, or $WEB_CONCURRENCY].")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve the web page and JSON API with gunicorn."""
+    home = data_home()
+    version = current_version(home)
+    click.echo(f"serving model {version} from {home} at http://{host}:{port}/", err=True)
+    command = gunicorn_command(host, port, workers)
+    os.execv(command[0], command)
 
 
 def main() -> None:
