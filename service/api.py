@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from classifier.artifacts import read_card
 from classifier.model import RoleClassifier
 from service.config import LIMIT_NAMES
 from service.model_holder import ModelHolder
@@ -58,9 +57,8 @@ def classify_batch() -> Response:
 
 @bp.get("/model")
 def model() -> Response:
-    """The serving model's card."""
-    classifier = serving()
-    return jsonify(read_card(holder().home, classifier.version))
+    """The serving model's card, as loaded with it."""
+    return jsonify(serving().card)
 
 
 @bp.get("/openapi.json")
