@@ -209,7 +209,7 @@ def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
 @click.option("--port", default=8000, show_default=True, envvar="PORT",
               type=click.IntRange(1, 65535))
 @click.option("--workers", type=click.IntRange(1, 64),
-              help="Worker processes [default: 2 per CPU, or $WEB_CONCURRENCY].")
+              help="Worker processes [default: one per CPU, at least 2, or $WEB_CONCURRENCY].")
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the web page and JSON API with gunicorn."""
     home = data_home()

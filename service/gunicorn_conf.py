@@ -1,8 +1,20 @@
 """gunicorn settings for ``make run`` and ``rolelens serve`` (``-c python:service.gunicorn_conf``).
 
-Chosen by measurement with ``bench/http.py`` (figures in docs/service.md): classifying is
-CPU work that holds the GIL, so parallelism comes from processes, not threads.
-Command-line flags (``--bind``, ``--workers``) override these values.
+Chosen by measurement with ``bench/http.py`` (figures in docs/service.md). Classifying is CPU
+work that holds the GIL, so:
+
+- sync workers, one thread each: threads in one process queue behind the GIL, and with
+  ``gthread`` (2 or 4 threads) classify's p99 at 8 connections was 3.8-5.4 x its p50
+  against 1.3-1.7 x with sync workers, for no more throughput;
+- one worker per CPU (two at least): more processes than CPUs only time-slice the same
+  CPUs (4 workers on 2 CPUs gave the same throughput, within noise, and a worse tail in
+  half the runs);
+- preload: the code is imported once in the master and shared by the forked workers (two
+  workers serving 3.0-4.4 s after start, against 3.7-5.6 s without). The model is loaded
+  after the fork, in each worker (``post_worker_init``), because each worker's holder
+  follows ``models/CURRENT`` itself.
+
+``WEB_CONCURRENCY`` or ``--workers`` change the worker count; ``GUNICORN_CMD_ARGS`` adds flags.
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ import os
 from typing import Any
 
 bind = "127.0.0.1:8000"
-workers = int(os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) * 2)
+workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 1))
 worker_class = "sync"
 threads = 1
 preload_app = True
