@@ -211,9 +211,13 @@ def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
 @click.option("--workers", type=click.IntRange(1, 64),
               help="Worker processes [default: one per CPU, at least 2, or $WEB_CONCURRENCY].")
 def serve(host: str, port: int, workers: int | None) -> None:
-    """Serve the web page and JSON API with gunicorn."""
+    """Serve the web page and JSON API with gunicorn (training the default model if none)."""
     home = data_home()
-    version = current_version(home)
+    try:
+        version = current_version(home)
+    except ModelNotFound:
+        click.echo(f"no model in {home} yet: training the default one (seed + curated)", err=True)
+        version = retrain(home).version
     click.echo(f"serving model {version} from {home} at http://{host}:{port}/", err=True)
     command = gunicorn_command(host, port, workers)
     os.execv(command[0], command)

@@ -84,13 +84,27 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
     assert process.returncode == 0
 
 
-def test_serve_without_a_model_says_how_to_get_one(
+def test_serve_trains_the_default_model_when_none_exists_then_runs_gunicorn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    trained: list[Path] = []
+    executed: list[list[str]] = []
+
+    def fake_retrain(home: Path) -> object:
+        trained.append(home)
+        (home / "models").mkdir(parents=True)
+        (home / "models" / "CURRENT").write_text("v-new\n")
+        return type("Result", (), {"version": "v-new"})()
+
     monkeypatch.setenv("ROLELENS_HOME", str(tmp_path))
-    result = CliRunner().invoke(cli, ["serve"])
-    assert result.exit_code == 2
-    assert "rolelens train" in result.output
+    monkeypatch.setattr("service.cli.retrain", fake_retrain)
+    monkeypatch.setattr("service.cli.os.execv", lambda path, args: executed.append(args))
+    result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert trained == [tmp_path]
+    assert "training the default one" in result.output
+    assert "serving model v-new" in result.output
+    assert executed == [gunicorn_command("127.0.0.1", 8123, None)]
 
 
 def test_the_gunicorn_command_uses_the_config_module_and_the_app_factory() -> None:
