@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -116,3 +117,36 @@ def test_without_a_model_get_says_how_to_train_and_a_later_model_is_picked_up(
     shutil.copytree(models_dir(trained_home), models_dir(tmp_path))
     clock.now = 1.0
     assert holder.get().version == current_version(trained_home)
+
+
+def test_requests_racing_a_swap_always_get_a_whole_model(home: Path) -> None:
+    first = current_version(home)
+    second = clone_version(home, "v-second")
+    holder = ModelHolder(home, interval=0.0)  # look at CURRENT on every call
+    holder.get()
+    seen: set[str] = set()
+    failures: list[Exception] = []
+    stop = threading.Event()
+
+    def request() -> None:
+        while not stop.is_set():
+            try:
+                classifier = holder.get()
+                classifier.classify("deploy models")
+                seen.add(classifier.version)
+            except Exception as exc:  # any failure fails the test
+                failures.append(exc)
+                return
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for version in (second, first, second):
+        promote(home, version)
+        time.sleep(0.3)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not failures
+    assert seen == {first, second}
+    assert holder.get().version == second
