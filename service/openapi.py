@@ -204,7 +204,14 @@ def _op(
     op: Schema = {
         "summary": summary,
         "operationId": op_id,
-        "responses": {"200": {"description": ok, "content": _json(schema)}, **_problems(*errors)},
+        "responses": {
+            "200": {"description": ok, "content": _json(schema)},
+            **_problems(*errors),
+            "default": {
+                "description": "any other error (404, 405, 500, ...), with a detail to act on",
+                "content": {"application/problem+json": {"schema": _ref("Problem")}},
+            },
+        },
     }
     if body is not None:
         op["requestBody"] = {"required": True, "content": body}

@@ -52,6 +52,8 @@ CALLS = [
     ("GET", "/api/v1/model", {}),
     ("GET", "/healthz", {}),
     ("GET", "/readyz", {}),
+    ("GET", "/api/v1/classify", {}),  # 405: the default problem response
+    ("PUT", "/healthz", {}),  # 405 on a probe
 ]
 
 
@@ -64,10 +66,12 @@ def test_real_responses_match_the_documented_schema(
     client: FlaskClient, spec: dict[str, Any], method: str, path: str, kwargs: dict[str, Any]
 ) -> None:
     response = client.open(path, method=method, **kwargs)
-    operation = spec["paths"][path][method.lower()]
+    operations = spec["paths"][path]
+    operation = operations.get(method.lower()) or next(iter(operations.values()))
     documented = operation["responses"]
-    assert str(response.status_code) in documented, f"{response.status_code} not documented"
-    content = documented[str(response.status_code)]["content"]
+    status = str(response.status_code)
+    assert status in documented or status[0] in "45", f"{status} not documented"
+    content = documented.get(status, documented["default"])["content"]
     assert response.mimetype in content
     schema = content[response.mimetype]["schema"]
     errors = list(_validator(spec, schema).iter_errors(response.get_json()))
