@@ -14,12 +14,9 @@
     return node;
   }
 
-  function signed(weight) {
-    return (weight >= 0 ? "+" : "−") + Math.abs(weight).toFixed(2);
-  }
-
+  // The sign of a weight only says which role it pushes toward; say the role instead.
   function describe(phrase) {
-    return signed(phrase.weight) + " toward " + WORDS[phrase.toward];
+    return "weight " + Math.abs(phrase.weight).toFixed(2) + " toward " + WORDS[phrase.toward];
   }
 
   // Spans count code points (Python string offsets); JavaScript strings count UTF-16
