@@ -27,8 +27,9 @@ $(BIN)/.dev-deps: pyproject.toml
 model: $(BIN)/.run-deps ## Train the default model into $ROLELENS_HOME unless one serves already
 	@$(BIN)/rolelens models show >/dev/null 2>&1 || $(BIN)/rolelens train
 
-run: model ## Install, train the default model if none exists, and classify the sample postings
-	@for f in fixtures/postings/*.txt; do echo "== $$f"; $(BIN)/rolelens classify --file $$f; echo; done
+run: model ## Install, train the default model if none exists, and serve the page on HOST:PORT
+	@echo "rolelens: open http://$(HOST):$(PORT)/ in a browser (Ctrl+C stops the server)"
+	$(BIN)/rolelens serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.dev-deps ## Install with test extras and run the whole test suite
 	$(BIN)/python -m pytest

@@ -111,7 +111,21 @@ def explain(
         for key, (spans, weight) in grouped.items()
     ]
     phrases.sort(key=lambda p: -abs(p.weight))
-    covered = sum(
-        1 for _, start, end in tokens if any(s <= start and end <= e for s, e, _ in clusters)
-    )
-    return Explanation(tuple(phrases), len(all_tokens), covered)
+    return Explanation(tuple(phrases), len(all_tokens), _covered(tokens, clusters))
+
+
+def _covered(
+    tokens: Sequence[tuple[str, int, int]], clusters: Sequence[tuple[int, int, object]]
+) -> int:
+    """How many ``tokens`` lie inside a cluster; both are sorted and clusters don't overlap.
+
+    One sweep over both lists, so a long posting costs linear time, not tokens times clusters.
+    """
+    covered = 0
+    c = 0
+    for _, start, end in tokens:
+        while c < len(clusters) and clusters[c][1] <= start:
+            c += 1
+        if c < len(clusters) and clusters[c][0] <= start and end <= clusters[c][1]:
+            covered += 1
+    return covered

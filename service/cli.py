@@ -6,12 +6,14 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or bad input, with one line saying what 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from classifier.artifacts import current_version
 from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
@@ -188,6 +190,35 @@ def evaluate(
 
 cli.add_command(models)
 cli.add_command(phrases_group)
+
+
+def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
+    """The gunicorn command line ``serve`` runs (and the tests and benchmark reuse)."""
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
+               "--bind", f"{host}:{port}"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    return [*command, "service.app:create_app()"]
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST",
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, envvar="PORT",
+              type=click.IntRange(1, 65535))
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Worker processes [default: one per CPU, at least 2, or $WEB_CONCURRENCY].")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve the web page and JSON API with gunicorn (training the default model if none)."""
+    home = data_home()
+    try:
+        version = current_version(home)
+    except ModelNotFound:
+        click.echo(f"no model in {home} yet: training the default one (seed + curated)", err=True)
+        version = retrain(home).version
+    click.echo(f"serving model {version} from {home} at http://{host}:{port}/", err=True)
+    command = gunicorn_command(host, port, workers)
+    os.execv(command[0], command)
 
 
 def main() -> None:

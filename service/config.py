@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOME = "var"
+
+#: Defaults of the web app; every key can be set as ``ROLELENS_<KEY>`` (values are parsed as
+#: JSON when they can be, so ``ROLELENS_MAX_BATCH_SIZE=500`` is a number).
+APP_DEFAULTS: dict[str, Any] = {
+    "HOME": None,  # None: ``data_home()``, i.e. ROLELENS_HOME or ./var
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # request body, bytes
+    "MAX_POSTING_CHARS": 50_000,  # one posting (title included), characters
+    "MAX_BATCH_SIZE": 100,  # postings in one batch request
+    "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
+}
+
+#: The limits a client can run into, as named in error messages.
+LIMIT_NAMES = {
+    "MAX_CONTENT_LENGTH": "ROLELENS_MAX_CONTENT_LENGTH",
+    "MAX_POSTING_CHARS": "ROLELENS_MAX_POSTING_CHARS",
+    "MAX_BATCH_SIZE": "ROLELENS_MAX_BATCH_SIZE",
+}
 
 
 def data_home() -> Path:

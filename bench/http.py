@@ -1,0 +1,239 @@
+"""HTTP benchmark: the server as `make run` starts it, classify against a trivial endpoint.
+
+Starts ``rolelens serve`` (gunicorn) on a free loopback port, then for a bounded time and
+request count per phase measures requests/s and p50/p99 latency of ``POST /api/v1/classify``
+with a ~3 kB posting and of ``GET /healthz``, at 8 connections, and the single-connection
+latency of classify. Prints figures; never asserts on time.
+
+    python bench/http.py                       # the configured setup
+    python bench/http.py --setup "--worker-class gthread --threads 4" --setup "--workers 3"
+
+Each ``--setup`` is passed to gunicorn through ``GUNICORN_CMD_ARGS``, so setups can be
+compared in one run. The model comes from ``ROLELENS_HOME`` when one serves there,
+otherwise one is trained into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+# This file is bench/http.py: take its folder off the path so `http` is the standard library.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+import http.client
+
+REPO = Path(__file__).resolve().parent.parent
+ROLELENS = Path(sys.executable).parent / "rolelens"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def posting_3kb() -> bytes:
+    postings = REPO / "fixtures" / "postings"
+    text = (postings / "ml_engineer_platform.txt").read_text(encoding="utf-8")
+    text += "\n" + (postings / "data_scientist_retail.txt").read_text(encoding="utf-8")
+    return json.dumps({"text": text[:3000]}).encode()
+
+
+def model_home(stack: list[tempfile.TemporaryDirectory[str]]) -> Path:
+    home = Path(os.environ.get("ROLELENS_HOME") or "var")
+    if (home / "models" / "CURRENT").is_file():
+        return home
+    from training.retrain import retrain
+
+    folder = tempfile.TemporaryDirectory(prefix="rolelens-bench-")
+    stack.append(folder)
+    print(f"no model in {home}; training one into {folder.name}", file=sys.stderr)
+    retrain(Path(folder.name))
+    return Path(folder.name)
+
+
+def start(home: Path, port: int, setup: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ROLELENS_HOME": str(home)}  # request log on, as `make run` has it
+    if setup:
+        env["GUNICORN_CMD_ARGS"] = setup
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(
+            [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}; see {log}")
+        try:
+            if (
+                request(
+                    http.client.HTTPConnection("127.0.0.1", port, timeout=5), "GET", "/readyz", None
+                )
+                == 200
+            ):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit(f"server not ready within 60 s; see {log}")
+
+
+def server_cpu_seconds(master: int) -> float | None:
+    """CPU time used so far by the gunicorn master and its workers (Linux /proc), or None.
+
+    Per request, it is the cost of an endpoint that other load on the machine cannot inflate
+    the way it inflates wall-clock latency.
+    """
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        total = 0
+        for pid in [str(master), *children]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def request(
+    connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None
+) -> int:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    connection.request(method, path, body, headers)
+    response = connection.getresponse()
+    response.read()
+    if response.will_close:
+        connection.close()  # http.client reconnects on the next request
+    return response.status
+
+
+def load(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    connections: int,
+    seconds: float,
+    max_requests: int,
+    master: int,
+) -> dict[str, float]:
+    """Drive ``connections`` client threads for ``seconds`` or ``max_requests`` in all."""
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    failures = [0] * connections
+    stop_at = time.perf_counter() + seconds
+    share = max_requests // connections
+
+    def client(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = latencies[n]
+        while len(mine) < share:
+            started = time.perf_counter()
+            if started >= stop_at:
+                break
+            if request(connection, method, path, body) != 200:
+                failures[n] += 1
+            mine.append(time.perf_counter() - started)
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    cpu_before = server_cpu_seconds(master)
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    cpu_after = server_cpu_seconds(master)
+    every = sorted(x for part in latencies for x in part)
+    count = len(every)
+    return {
+        "requests": count,
+        "failures": sum(failures),
+        "rps": count / elapsed,
+        "p50_ms": every[count // 2] * 1000 if count else float("nan"),
+        "p99_ms": every[min(count - 1, int(count * 0.99))] * 1000 if count else float("nan"),
+        "cpu_ms": (cpu_after - cpu_before) * 1000 / count
+        if count and cpu_before is not None and cpu_after is not None
+        else float("nan"),
+    }
+
+
+def line(name: str, figures: dict[str, float]) -> str:
+    return (
+        f"  {name:<28} {figures['rps']:8.1f} req/s   p50 {figures['p50_ms']:7.2f} ms   "
+        f"p99 {figures['p99_ms']:7.2f} ms   p99/p50 "
+        f"{figures['p99_ms'] / figures['p50_ms']:4.2f}   server CPU "
+        f"{figures['cpu_ms']:5.2f} ms/req   n={figures['requests']:.0f}"
+        + (f"   FAILED {figures['failures']:.0f}" if figures["failures"] else "")
+    )
+
+
+def bench(home: Path, setup: str, seconds: float, connections: int) -> None:
+    port = free_port()
+    with tempfile.NamedTemporaryFile(prefix="rolelens-bench-", suffix=".log", delete=False) as log:
+        log_path = Path(log.name)
+    process = start(home, port, setup, log_path)
+    try:
+        body = posting_3kb()
+        pid = process.pid
+        load(port, "POST", "/api/v1/classify", body, connections, 1.0, 10**6, pid)  # warm-up
+        trivial = load(port, "GET", "/healthz", None, connections, seconds, 200_000, pid)
+        classify = load(port, "POST", "/api/v1/classify", body, connections, seconds, 50_000, pid)
+        single = load(port, "POST", "/api/v1/classify", body, 1, seconds / 2, 10_000, pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    print(
+        f"setup: {setup or '(service/gunicorn_conf.py as is)'}  "
+        f"[{os.cpu_count()} CPUs, {len(body)} byte body]"
+    )
+    print(line(f"GET /healthz x{connections}", trivial))
+    print(line(f"POST /classify x{connections}", classify))
+    print(line("POST /classify x1", single))
+    print(
+        f"  classify/healthz throughput ratio {classify['rps'] / trivial['rps']:.2f} "
+        "(target >= 0.35); classify p99/p50 at "
+        f"{connections} connections {classify['p99_ms'] / classify['p50_ms']:.2f} "
+        "(target <= 3)"
+    )
+    print(
+        f"  server CPU per request, healthz/classify {trivial['cpu_ms'] / classify['cpu_ms']:.2f} "
+        "(the ratio a machine with no other load would approach)"
+    )
+    log_path.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--setup", action="append", default=[], help="gunicorn arguments for one setup (repeatable)"
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase (default 10)")
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    temporary: list[tempfile.TemporaryDirectory[str]] = []
+    try:
+        home = model_home(temporary)
+        for setup in args.setup or [""]:
+            bench(home, setup, args.seconds, args.connections)
+    finally:
+        for folder in temporary:
+            folder.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The Flask application factory: ``create_app()`` for gunicorn, tests and ``rolelens serve``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from service import api, errors, health, requestlog, web
+from service.config import APP_DEFAULTS, data_home
+from service.model_holder import ModelHolder
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``ROLELENS_*`` environment variables, then ``config``.
+
+    The model is not loaded here: the first request (or gunicorn's worker start-up hook)
+    loads it, so building an app is cheap and has no side effects on disk.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(APP_DEFAULTS)
+    app.config.from_prefixed_env("ROLELENS")
+    if config is not None:
+        app.config.from_mapping(config)
+    home = Path(str(app.config["HOME"])) if app.config["HOME"] else data_home()
+    app.config["HOME"] = str(home)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["rolelens"] = ModelHolder(home, float(app.config["RELOAD_INTERVAL"]))
+    errors.init_app(app)
+    requestlog.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(web.bp)
+    return app

@@ -1,0 +1,169 @@
+"""Reading postings out of request bodies, with a 4xx that says what to fix for each mistake."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request
+
+from service.errors import ApiProblem, limit_problem
+
+JSON_EXAMPLE = '{"text": "We deploy models with Kubernetes...", "title": "ML Engineer"}'
+BATCH_EXAMPLE = '{"postings": [{"id": "job-1", "text": "..."}]}'
+CLASSIFY_FIELDS = ("text", "title")
+ITEM_FIELDS = ("id", "text")
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One posting to classify: the text as the model reads it, and the client's id."""
+
+    text: str
+    id: str | int | None = None
+
+
+def _type_name(value: object) -> str:
+    return {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        type(None): "null",
+        int: "number",
+        float: "number",
+    }.get(type(value), "value")
+
+
+def _unprocessable(detail: str, field: str) -> ApiProblem:
+    return ApiProblem(422, "invalid_field", detail, field=field)
+
+
+def read_json(request: Request, example: str) -> Any:
+    """The parsed JSON body; 415 for another content type, 400 for malformed JSON."""
+    if not request.is_json:
+        raise ApiProblem(
+            415,
+            "unsupported_media_type",
+            f"Content-Type {request.mimetype or '(none)'} is not accepted here; send "
+            f"Content-Type: application/json with a body like {example}",
+        )
+    try:
+        return json.loads(request.get_data())
+    except UnicodeDecodeError as exc:
+        raise ApiProblem(
+            400,
+            "malformed_json",
+            f"the body is not UTF-8 ({exc.reason} at byte {exc.start}); send JSON encoded as UTF-8",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ApiProblem(
+            400,
+            "malformed_json",
+            f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column "
+            f"{exc.colno}); send an object like {example}",
+        ) from None
+
+
+def check_posting(text: str, field: str, max_chars: int, setting: str) -> str:
+    """``text`` if it has words and fits the limit; 422 when blank, 413 when too long."""
+    if not text.strip():
+        raise _unprocessable(f"{field} is empty; paste the job posting's text", field)
+    if len(text) > max_chars:
+        raise limit_problem(
+            setting,
+            max_chars,
+            f"{field} is {len(text)} characters; the limit is {max_chars} "
+            f"({setting} sets it): send the job description without attachments or boilerplate",
+        )
+    return text
+
+
+def _check_fields(
+    body: object, where: str, allowed: tuple[str, ...], example: str
+) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise _unprocessable(f"{where} is {_type_name(body)}, not an object; send {example}", where)
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise _unprocessable(
+            f"{where} has unknown field(s) {', '.join(unknown)}; fields are: {', '.join(allowed)}",
+            f"{where}.{unknown[0]}" if where != "body" else unknown[0],
+        )
+    return body
+
+
+def _string(body: dict[str, Any], name: str, where: str, *, required: bool) -> str | None:
+    field = name if where == "body" else f"{where}.{name}"
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise _unprocessable(f"{field} is missing; give the posting's text as a string", field)
+        return None
+    if not isinstance(value, str):
+        raise _unprocessable(f"{field} is {_type_name(value)}; it must be a string", field)
+    return value
+
+
+def classify_body(request: Request, max_chars: int, setting: str) -> Posting:
+    """The posting of ``POST /classify``: JSON ``{"text", "title"?}`` or ``text/plain``.
+
+    A title is put before the text, separated by a blank line, and spans index that text.
+    """
+    if request.mimetype == "text/plain":
+        charset = request.mimetype_params.get("charset", "utf-8")
+        try:
+            text = request.get_data().decode(charset)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ApiProblem(
+                400,
+                "undecodable_text",
+                f"the body could not be read as {charset} ({exc}); send UTF-8 "
+                "text or name its charset in Content-Type",
+            ) from None
+        return Posting(check_posting(text, "text", max_chars, setting))
+    body = _check_fields(read_json(request, JSON_EXAMPLE), "body", CLASSIFY_FIELDS, JSON_EXAMPLE)
+    text = check_posting(
+        _string(body, "text", "body", required=True) or "", "text", max_chars, setting
+    )
+    title = _string(body, "title", "body", required=False)
+    if title and title.strip():
+        text = check_posting(f"{title.strip()}\n\n{text}", "title + text", max_chars, setting)
+    return Posting(text)
+
+
+def batch_body(
+    request: Request, max_chars: int, max_batch: int, settings: tuple[str, str]
+) -> list[Posting]:
+    """The postings of ``POST /classify/batch``: JSON ``{"postings": [{"id", "text"}]}``."""
+    body = _check_fields(read_json(request, BATCH_EXAMPLE), "body", ("postings",), BATCH_EXAMPLE)
+    items = body.get("postings")
+    if not isinstance(items, list):
+        raise _unprocessable(
+            f"postings is {'missing' if items is None else _type_name(items)}; send "
+            f"{BATCH_EXAMPLE}",
+            "postings",
+        )
+    if not items:
+        raise _unprocessable("postings is empty; send at least one posting", "postings")
+    if len(items) > max_batch:
+        raise limit_problem(
+            settings[1],
+            max_batch,
+            f"postings holds {len(items)} items; the limit is {max_batch} per request "
+            f"({settings[1]} sets it): split the batch into several requests",
+        )
+    out = []
+    for n, item in enumerate(items):
+        where = f"postings[{n}]"
+        _check_fields(item, where, ITEM_FIELDS, '{"id": "job-1", "text": "..."}')
+        ident = item.get("id")
+        if ident is not None and (isinstance(ident, bool) or not isinstance(ident, str | int)):
+            raise _unprocessable(
+                f"{where}.id is {_type_name(ident)}; it must be a string or an integer",
+                f"{where}.id",
+            )
+        text = _string(item, "text", where, required=True) or ""
+        out.append(Posting(check_posting(text, f"{where}.text", max_chars, settings[0]), ident))
+    return out

@@ -1,0 +1,49 @@
+"""Fixtures of the service tests: ``app``, ``client`` and a private copy of the registry."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service.app import create_app
+from tests.conftest import REPO
+
+POSTINGS = REPO / "fixtures" / "postings"
+
+
+@pytest.fixture
+def app(trained_home: Path) -> Flask:
+    """The app serving the session's trained model (read-only: do not promote in it)."""
+    return create_app({"TESTING": True, "HOME": str(trained_home)})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def home(trained_home: Path, tmp_path: Path) -> Path:
+    """A copy of the trained data directory, free to promote, corrupt or empty."""
+    copy = tmp_path / "home"
+    shutil.copytree(trained_home, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def posting() -> str:
+    """A real ~3 kB ML-engineering posting."""
+    return (POSTINGS / "ml_engineer_platform.txt").read_text(encoding="utf-8")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

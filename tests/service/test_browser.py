@@ -1,0 +1,141 @@
+"""A real browser (Debian's chromium + chromium-driver, driven by Selenium) uses the page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from service.app import create_app
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+def _browser_paths() -> tuple[str, str]:
+    """chromium and chromedriver, or skip (fail under CI=true, where they must be present)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if browser and driver:
+        return browser, driver
+    reason = (
+        "chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def live_server(trained_home: Path) -> Iterator[str]:
+    """The app on a free 127.0.0.1 port in a thread, shut down after the test."""
+    app: Flask = create_app({"HOME": str(trained_home)})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.mark.slow
+def test_paste_classify_and_see_the_highlighted_call(
+    live_server: str, posting: str, tmp_path: Path
+) -> None:
+    browser, driver_path = _browser_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    try:
+        driver.get(live_server + "/")
+        box = driver.find_element(By.ID, "posting")
+        box.send_keys(posting)
+        driver.find_element(By.ID, "classify").click()
+        WebDriverWait(driver, 15).until(ec.visibility_of_element_located((By.ID, "result")))
+        assert driver.find_element(By.ID, "leaning").text == "ML-engineering-leaning"
+        marks = driver.find_elements(By.CSS_SELECTOR, "#highlighted mark.hl.ml")
+        assert marks, "at least one phrase is highlighted toward ML engineering"
+        assert all(mark.text and mark.text in posting for mark in marks)
+        assert "toward ML engineering" in (marks[0].get_attribute("title") or "")
+        # The highlighted posting reads exactly like the pasted one.
+        shown = driver.find_element(By.ID, "highlighted").get_attribute("textContent")
+        assert shown == box.get_attribute("value")
+        assert driver.find_elements(By.CSS_SELECTOR, "#key-phrases li")
+        assert driver.find_element(By.ID, "model-version").text
+        screenshot = tmp_path / "classified.png"
+        assert driver.save_screenshot(str(screenshot))
+        assert screenshot.stat().st_size > 0
+    finally:
+        driver.quit()
+
+
+@pytest.mark.slow
+def test_keyboard_only_and_errors_shown_in_words(live_server: str, tmp_path: Path) -> None:
+    browser, driver_path = _browser_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=375,800"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    try:
+        driver.get(live_server + "/")
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        active = driver.switch_to.active_element
+        assert active.get_attribute("id") == "posting", "Tab reaches the text area first"
+        active.send_keys("Run A/B tests <b>and</b> present statistical insights.")
+        active.send_keys(Keys.CONTROL, Keys.ENTER)
+        WebDriverWait(driver, 15).until(ec.visibility_of_element_located((By.ID, "result")))
+        assert driver.find_element(By.ID, "leaning").text == "Data-science-leaning"
+        assert not driver.find_elements(By.CSS_SELECTOR, "#highlighted b"), "text, not HTML"
+        inner, scroll = driver.execute_script(
+            "return [window.innerWidth, document.documentElement.scrollWidth]"
+        )
+        assert inner <= 500, "a phone-sized window"
+        assert scroll <= inner, "no sideways scrolling at phone width"
+        driver.save_screenshot(str(tmp_path / "phone.png"))
+    finally:
+        driver.quit()
+
+
+def test_without_chromium_the_browser_test_skips_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        _browser_paths()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        _browser_paths()

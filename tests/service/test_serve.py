@@ -1,0 +1,116 @@
+"""The real server, started as `make run` starts it: gunicorn via `rolelens serve`."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service.cli import cli, gunicorn_command
+from tests.service.conftest import free_port
+
+ROLELENS = Path(sys.executable).parent / "rolelens"
+
+
+def _get(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def wait_until_ready(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Poll /readyz until it answers 200; fail if the server exits or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            if _get(port, "/readyz") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"server not ready on port {port} within {seconds} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (gunicorn's graceful stop), then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.slow
+def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
+    home: Path, tmp_path: Path, posting: str
+) -> None:
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = {**os.environ, "ROLELENS_HOME": str(home)}
+    command = [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        wait_until_ready(port, process)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        body = json.dumps({"text": posting})
+        connection.request("POST", "/api/v1/classify", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        connection.close()
+        assert response.status == 200
+        assert answer["label"] == "ml_engineering"
+        assert _get(port, "/") == 200
+    finally:
+        stop(process)
+    output = log.read_text()
+    assert "gunicorn" in output.lower() and f"http://127.0.0.1:{port}/" in output
+    assert "POST /api/v1/classify 200" in output  # the request log line
+    assert f"model={answer['model_version']}" in output
+    assert process.returncode == 0
+
+
+def test_serve_trains_the_default_model_when_none_exists_then_runs_gunicorn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trained: list[Path] = []
+    executed: list[list[str]] = []
+
+    def fake_retrain(home: Path) -> object:
+        trained.append(home)
+        (home / "models").mkdir(parents=True)
+        (home / "models" / "CURRENT").write_text("v-new\n")
+        return type("Result", (), {"version": "v-new"})()
+
+    monkeypatch.setenv("ROLELENS_HOME", str(tmp_path))
+    monkeypatch.setattr("service.cli.retrain", fake_retrain)
+    monkeypatch.setattr("service.cli.os.execv", lambda path, args: executed.append(args))
+    result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert trained == [tmp_path]
+    assert "training the default one" in result.output
+    assert "serving model v-new" in result.output
+    assert executed == [gunicorn_command("127.0.0.1", 8123, None)]
+
+
+def test_the_gunicorn_command_uses_the_config_module_and_the_app_factory() -> None:
+    command = gunicorn_command("127.0.0.1", 8123, 3)
+    assert command[:3] == [sys.executable, "-m", "gunicorn"]
+    assert "python:service.gunicorn_conf" in command
+    assert command[command.index("--bind") + 1] == "127.0.0.1:8123"
+    assert command[command.index("--workers") + 1] == "3"
+    assert command[-1] == "service.app:create_app()"
