@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from service import api, errors, health, requestlog, web
+from service import admin, api, errors, health, requestlog, web
 from service.config import APP_DEFAULTS, data_home
 from service.model_holder import ModelHolder
 
@@ -22,6 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(APP_DEFAULTS)
     app.config.from_prefixed_env("ROLELENS")
+    if os.environ.get("ROLELENS_ADMIN_TOKEN"):  # a secret stays text, even if it looks like JSON
+        app.config["ADMIN_TOKEN"] = os.environ["ROLELENS_ADMIN_TOKEN"]
     if config is not None:
         app.config.from_mapping(config)
     home = Path(str(app.config["HOME"])) if app.config["HOME"] else data_home()
@@ -31,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     requestlog.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
     return app

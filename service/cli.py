@@ -194,20 +194,36 @@ cli.add_command(phrases_group)
 
 def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
     """The gunicorn command line ``serve`` runs (and the tests and benchmark reuse)."""
-    command = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
-               "--bind", f"{host}:{port}"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:service.gunicorn_conf",
+        "--bind",
+        f"{host}:{port}",
+    ]
     if workers is not None:
         command += ["--workers", str(workers)]
     return [*command, "service.app:create_app()"]
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST",
-              help="Address to listen on (0.0.0.0 for every interface).")
-@click.option("--port", default=8000, show_default=True, envvar="PORT",
-              type=click.IntRange(1, 65535))
-@click.option("--workers", type=click.IntRange(1, 64),
-              help="Worker processes [default: one per CPU, at least 2, or $WEB_CONCURRENCY].")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="HOST",
+    help="Address to listen on (0.0.0.0 for every interface).",
+)
+@click.option(
+    "--port", default=8000, show_default=True, envvar="PORT", type=click.IntRange(1, 65535)
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes [default: one per CPU, at least 2, or $WEB_CONCURRENCY].",
+)
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the web page and JSON API with gunicorn (training the default model if none)."""
     home = data_home()

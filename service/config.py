@@ -16,6 +16,7 @@ APP_DEFAULTS: dict[str, Any] = {
     "MAX_POSTING_CHARS": 50_000,  # one posting (title included), characters
     "MAX_BATCH_SIZE": 100,  # postings in one batch request
     "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
+    "ADMIN_TOKEN": None,  # bearer token for writes over HTTP; None: writes are refused
 }
 
 #: The limits a client can run into, as named in error messages.

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from classifier.labels import LABELS
+from service import openapi_admin
 
 Schema = dict[str, Any]
 
@@ -279,6 +280,7 @@ def document(config: Mapping[str, Any]) -> Schema:
                     },
                 }
             },
+            **openapi_admin.PATHS,
             "/healthz": {"get": _op("Liveness", "the process answers", "Health", op_id="healthz")},
             "/readyz": {
                 "get": _op(
@@ -286,5 +288,8 @@ def document(config: Mapping[str, Any]) -> Schema:
                 )
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {
+            "schemas": {**SCHEMAS, **openapi_admin.SCHEMAS},
+            "securitySchemes": openapi_admin.SECURITY_SCHEMES,
+        },
     }

@@ -1,0 +1,173 @@
+"""Teaching and model management over HTTP: phrases, retrain, versions, rollback.
+
+Reads are open; writes need the admin token (``service.auth``). Each view is a thin shell
+over the training library, the same functions the command line calls.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from classifier.artifacts import current_version, read_card
+from classifier.errors import ArtifactError, ModelNotFound
+from classifier.labels import LABELS
+from service.auth import admin_only
+from service.errors import ApiProblem
+from service.postings import read_json
+from training.errors import PhraseNotFound, PromotionRefused, RetrainBusy, TrainingError
+from training.registry import list_versions
+from training.retrain import SOURCES, open_store, retrain, rollback
+from training.store import check_name
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1")
+PHRASE_EXAMPLE = '{"text": "deploy models with Kubernetes", "label": "ml_engineering"}'
+
+
+def _home() -> Path:
+    return Path(current_app.config["HOME"])
+
+
+def _serving() -> str | None:
+    try:
+        return current_version(_home())
+    except ModelNotFound:
+        return None
+
+
+def _object(example: str) -> dict[str, Any]:
+    body = read_json(request, example)
+    if not isinstance(body, dict):
+        raise ApiProblem(422, "invalid_field", f"send a JSON object like {example}", field="body")
+    return body
+
+
+def _author(body: dict[str, Any]) -> str:
+    who = body.get("by", "api")
+    try:
+        return check_name(who) if isinstance(who, str) else check_name(repr(who))
+    except TrainingError as exc:
+        raise ApiProblem(422, "invalid_field", str(exc), field="by") from None
+
+
+@bp.get("/phrases")
+def list_phrases() -> Response:
+    """The stored phrases, filtered by ``label``, ``source``, ``include_removed``."""
+    label = request.args.get("label")
+    if label is not None and label not in LABELS:
+        raise ApiProblem(
+            422, "invalid_field", f"label must be one of {', '.join(LABELS)}", field="label"
+        )
+    removed = request.args.get("include_removed", "false").lower() in {"1", "true", "yes"}
+    found = open_store(_home()).list_phrases(label, request.args.get("source"), removed)
+    return jsonify({"count": len(found), "phrases": [p.to_dict() for p in found]})
+
+
+@bp.post("/phrases")
+@admin_only
+def add_phrases() -> tuple[Response, int]:
+    """Add one phrase (``text``, ``label``) or many (``phrases``: [...], ``atomic``)."""
+    body = _object(PHRASE_EXAMPLE)
+    unknown = set(body) - {"text", "label", "phrases", "by", "atomic"}
+    if unknown:
+        raise ApiProblem(
+            422,
+            "invalid_field",
+            f'unknown field {sorted(unknown)[0]!r}; send {PHRASE_EXAMPLE} or {{"phrases": [...]}}',
+            field=sorted(unknown)[0],
+        )
+    rows = body.get("phrases", [body] if "text" in body or "label" in body else None)
+    if not isinstance(rows, list) or not rows:
+        raise ApiProblem(
+            422,
+            "invalid_field",
+            f'send {PHRASE_EXAMPLE} or a non-empty "phrases" list of such objects',
+            field="phrases",
+        )
+    pairs: list[tuple[Any, Any]] = [
+        (row.get("text"), row.get("label")) if isinstance(row, dict) else (row, None)
+        for row in rows
+    ]
+    atomic = bool(body.get("atomic", False))
+    results = open_store(_home()).add_many(pairs, _author(body), _serving(), atomic=atomic)
+    summary = Counter(r.status for r in results)
+    status = 201 if summary["added"] else 200
+    if "phrases" not in body and results[0].status in ("invalid", "conflict"):
+        code = 422 if results[0].status == "invalid" else 409
+        raise ApiProblem(code, results[0].status, results[0].message)
+    return jsonify({"summary": dict(summary), "results": [r.to_dict() for r in results]}), status
+
+
+@bp.delete("/phrases/<int:phrase_id>")
+@admin_only
+def remove_phrase(phrase_id: int) -> Response:
+    """Remove a phrase (soft: kept in the history)."""
+    try:
+        removed = open_store(_home()).remove(phrase_id, "api", _serving())
+    except PhraseNotFound as exc:
+        raise ApiProblem(404, "not_found", str(exc)) from None
+    return jsonify(removed.to_dict())
+
+
+@bp.post("/retrain")
+@admin_only
+def retrain_now() -> Response:
+    """Train on the packs and the store, check, and promote if good enough."""
+    body = _object('{"force": false}') if request.get_data() else {}
+    packs = body.get("packs", list(SOURCES))
+    if not isinstance(packs, list) or not packs or any(p not in SOURCES for p in packs):
+        raise ApiProblem(
+            422, "invalid_field", f"packs must be a list of: {', '.join(SOURCES)}", field="packs"
+        )
+    try:
+        result = retrain(_home(), packs, force=bool(body.get("force", False)))
+    except PromotionRefused as exc:
+        raise ApiProblem(409, "promotion_refused", str(exc)) from None
+    except RetrainBusy as exc:
+        raise ApiProblem(409, "retrain_running", str(exc)) from None
+    except TrainingError as exc:
+        raise ApiProblem(422, "training_failed", str(exc)) from None
+    return jsonify(result.to_dict())
+
+
+@bp.get("/models")
+def models() -> Response:
+    """Every version, oldest first, with its validation score; which one serves."""
+    home, serving = _home(), _serving()
+    versions = []
+    for name in list_versions(home):
+        card = read_card(home, name)
+        versions.append(
+            {
+                "version": name,
+                "created_at": card.get("created_at"),
+                "validation_macro_f1": card.get("metrics", {})
+                .get("validation", {})
+                .get("macro_f1"),
+                "serving": name == serving,
+            }
+        )
+    return jsonify({"serving": serving, "versions": versions})
+
+
+@bp.post("/models/rollback")
+@admin_only
+def rollback_now() -> Response:
+    """Serve the previous version again, or the one named in ``version``."""
+    body = _object('{"version": "20261123T120000Z-abc123"}') if request.get_data() else {}
+    version = body.get("version")
+    if version is not None and not isinstance(version, str):
+        raise ApiProblem(422, "invalid_field", "version must be a string", field="version")
+    before = _serving()
+    try:
+        now = rollback(_home(), version)
+    except ModelNotFound as exc:
+        raise ApiProblem(404, "not_found", str(exc)) from None
+    except RetrainBusy as exc:
+        raise ApiProblem(409, "retrain_running", str(exc)) from None
+    except (ArtifactError, TrainingError) as exc:
+        raise ApiProblem(409, "version_unusable", f"{exc}; the serving version stays") from None
+    return jsonify({"serving": now, "previous": before})

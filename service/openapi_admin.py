@@ -1,0 +1,243 @@
+"""The OpenAPI paths and schemas of the admin API (phrases, retrain, models, rollback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from classifier.labels import LABELS
+
+Schema = dict[str, Any]
+LABEL: Schema = {"type": "string", "enum": list(LABELS)}
+STRING: Schema = {"type": "string"}
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _content(schema: Schema, mimetype: str = "application/json") -> Schema:
+    return {mimetype: {"schema": schema}}
+
+
+def _op(
+    summary: str,
+    op_id: str,
+    ok: dict[str, tuple[str, str]],
+    errors: dict[int, str],
+    body: str | None = None,
+    admin: bool = False,
+) -> Schema:
+    responses: Schema = {
+        status: {"description": text, "content": _content(_ref(schema))}
+        for status, (schema, text) in ok.items()
+    }
+    statuses = {
+        **errors,
+        **(
+            {
+                401: "no bearer token",
+                403: "wrong token, or writes are turned off (no ROLELENS_ADMIN_TOKEN)",
+            }
+            if admin
+            else {}
+        ),
+    }
+    for status, text in statuses.items():
+        responses[str(status)] = {
+            "description": text,
+            "content": _content(_ref("Problem"), "application/problem+json"),
+        }
+    responses["default"] = {
+        "description": "any other error, with a detail to act on",
+        "content": _content(_ref("Problem"), "application/problem+json"),
+    }
+    op: Schema = {"summary": summary, "operationId": op_id, "responses": responses}
+    if body:
+        op["requestBody"] = {"required": False, "content": _content(_ref(body))}
+    if admin:
+        op["security"] = [{"adminToken": []}]
+    return op
+
+
+PATHS: Schema = {
+    "/api/v1/phrases": {
+        "get": _op(
+            "List stored phrases (query: label, source, include_removed)",
+            "listPhrases",
+            {"200": ("PhraseList", "the phrases")},
+            {422: "unknown label"},
+        ),
+        "post": _op(
+            "Add one phrase, or many with a per-row report",
+            "addPhrases",
+            {
+                "200": ("AddReport", "nothing new (duplicates)"),
+                "201": ("AddReport", "at least one phrase added"),
+            },
+            {
+                400: "malformed JSON",
+                409: "conflicts with a known phrase",
+                415: "not JSON",
+                422: "invalid phrase or field",
+            },
+            body="AddPhrasesRequest",
+            admin=True,
+        ),
+    },
+    "/api/v1/phrases/{phrase_id}": {
+        "parameters": [
+            {"name": "phrase_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "delete": _op(
+            "Remove a phrase (kept in the history)",
+            "removePhrase",
+            {"200": ("StoredPhrase", "the removed phrase")},
+            {404: "no such phrase"},
+            admin=True,
+        ),
+    },
+    "/api/v1/retrain": {
+        "post": _op(
+            "Train, check, and promote a new model version",
+            "retrain",
+            {"200": ("RetrainResult", "promoted")},
+            {
+                409: "refused (validation score dropped) or a retrain is running",
+                422: "bad field or unusable phrases",
+            },
+            body="RetrainRequest",
+            admin=True,
+        ),
+    },
+    "/api/v1/models": {
+        "get": _op(
+            "Model versions and which one serves",
+            "listModels",
+            {"200": ("ModelList", "versions, oldest first")},
+            {},
+        ),
+    },
+    "/api/v1/models/rollback": {
+        "post": _op(
+            "Serve the previous (or a named) version again",
+            "rollback",
+            {"200": ("RollbackResult", "the version now serving")},
+            {
+                404: "no such version, or none before",
+                409: "target unusable, or a retrain is running",
+                422: "bad field",
+            },
+            body="RollbackRequest",
+            admin=True,
+        ),
+    },
+}
+
+_PHRASE_IN: Schema = {
+    "type": "object",
+    "required": ["text", "label"],
+    "properties": {"text": STRING, "label": LABEL},
+}
+_RESULT: Schema = {
+    "type": "object",
+    "required": ["status", "text", "label", "message"],
+    "properties": {
+        "status": {"enum": ["added", "duplicate", "conflict", "invalid", "rolled back"]},
+        "text": {},
+        "label": {},
+        "message": STRING,
+        "id": {"type": ["integer", "null"]},
+    },
+}
+_VALIDATION: Schema = {"type": ["object", "null"], "properties": {"macro_f1": {"type": "number"}}}
+
+SCHEMAS: Schema = {
+    "StoredPhrase": {
+        "type": "object",
+        "required": ["id", "text", "label", "source", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "text": STRING,
+            "label": LABEL,
+            "source": STRING,
+            "created_at": STRING,
+            "removed_at": {"type": ["string", "null"]},
+        },
+    },
+    "PhraseList": {
+        "type": "object",
+        "required": ["count", "phrases"],
+        "properties": {
+            "count": {"type": "integer"},
+            "phrases": {"type": "array", "items": _ref("StoredPhrase")},
+        },
+    },
+    "AddPhrasesRequest": {
+        "type": "object",
+        "description": "one phrase (text, label) or many (phrases); by names the author",
+        "properties": {
+            "text": STRING,
+            "label": LABEL,
+            "by": STRING,
+            "atomic": {"type": "boolean"},
+            "phrases": {"type": "array", "items": _PHRASE_IN, "minItems": 1},
+        },
+    },
+    "AddReport": {
+        "type": "object",
+        "required": ["summary", "results"],
+        "properties": {
+            "summary": {"type": "object"},
+            "results": {"type": "array", "items": _RESULT},
+        },
+    },
+    "RetrainRequest": {
+        "type": "object",
+        "properties": {"force": {"type": "boolean"}, "packs": {"type": "array", "items": STRING}},
+    },
+    "RetrainResult": {
+        "type": "object",
+        "required": ["version", "promoted", "validation"],
+        "properties": {
+            "version": STRING,
+            "promoted": {"type": "boolean"},
+            "previous": {"type": ["string", "null"]},
+            "validation": _VALIDATION,
+            "previous_validation": _VALIDATION,
+        },
+    },
+    "ModelList": {
+        "type": "object",
+        "required": ["serving", "versions"],
+        "properties": {
+            "serving": {"type": ["string", "null"]},
+            "versions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["version", "serving"],
+                    "properties": {
+                        "version": STRING,
+                        "created_at": {"type": ["string", "null"]},
+                        "validation_macro_f1": {"type": ["number", "null"]},
+                        "serving": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    },
+    "RollbackRequest": {"type": "object", "properties": {"version": STRING}},
+    "RollbackResult": {
+        "type": "object",
+        "required": ["serving"],
+        "properties": {"serving": STRING, "previous": {"type": ["string", "null"]}},
+    },
+}
+
+SECURITY_SCHEMES: Schema = {
+    "adminToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the value of ROLELENS_ADMIN_TOKEN on the server",
+    },
+}

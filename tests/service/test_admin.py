@@ -1,0 +1,199 @@
+"""The admin API: phrases, retrain, models, rollback — and who may write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from werkzeug.test import TestResponse
+
+from classifier.artifacts import current_version
+from service.app import create_app
+
+TOKEN = "s3cret-token-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+READ_ONLY_POSTS = {"/api/v1/classify", "/api/v1/classify/batch"}  # classify: no state change
+
+
+@pytest.fixture
+def admin_app(home: Path) -> Flask:
+    return create_app({"TESTING": True, "HOME": str(home), "ADMIN_TOKEN": TOKEN})
+
+
+@pytest.fixture
+def admin(admin_app: Flask) -> FlaskClient:
+    return admin_app.test_client()
+
+
+def _writes(app: Flask) -> list[tuple[str, str]]:
+    """Every route that changes state: all POST/PUT/PATCH/DELETE but classification."""
+    return sorted(
+        (method, rule.rule.replace("<int:phrase_id>", "1"))
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method in {"POST", "PUT", "PATCH", "DELETE"} and rule.rule not in READ_ONLY_POSTS
+    )
+
+
+def _documented(app: Flask, response: TestResponse, path: str, method: str) -> None:
+    """The response matches the schema the OpenAPI document gives for its status."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    template = path if path in spec["paths"] else "/api/v1/phrases/{phrase_id}"
+    responses = spec["paths"][template][method.lower()]["responses"]
+    entry = responses.get(str(response.status_code), responses["default"])
+    schema = entry["content"][response.mimetype]["schema"]
+    validator = Draft202012Validator({**schema, "components": spec["components"]})
+    assert not [e.message for e in validator.iter_errors(response.get_json())]
+
+
+def test_every_write_is_guarded(admin_app: Flask, home: Path) -> None:
+    writes = _writes(admin_app)
+    assert len(writes) >= 4
+    off = create_app({"TESTING": True, "HOME": str(home)}).test_client()
+    on = admin_app.test_client()
+    for method, path in writes:
+        disabled = off.open(path, method=method, json={})
+        assert disabled.status_code == 403, (method, path)
+        assert "ROLELENS_ADMIN_TOKEN" in disabled.get_json()["detail"]
+        assert on.open(path, method=method, json={}).status_code == 401, (method, path)
+        wrong = on.open(path, method=method, json={}, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 403, (method, path)
+        basic = on.open(path, method=method, json={}, headers={"Authorization": f"Basic {TOKEN}"})
+        assert basic.status_code == 401, (method, path)
+
+
+def test_token_from_the_environment_stays_text(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROLELENS_ADMIN_TOKEN", "12345")  # JSON-parsable, must not become 12345
+    client = create_app({"TESTING": True, "HOME": str(home)}).test_client()
+    response = client.post(
+        "/api/v1/phrases",
+        headers={"Authorization": "Bearer 12345"},
+        json={"text": "Uplift modelling", "label": "data_science"},
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"text": "Uplift modelling of campaigns", "label": "data_science"}, 201, None),
+        ({"text": "Write production-level code!", "label": "data_science"}, 409, "conflict"),
+        ({"text": "ab", "label": "data_science"}, 422, "invalid"),
+        ({"text": "Uplift modelling", "label": "chef"}, 422, "invalid"),
+        ({"txt": "typo"}, 422, "invalid_field"),
+        ({"phrases": []}, 422, "invalid_field"),
+        ({"text": "Uplift modelling", "label": "data_science", "by": "a b"}, 422, "invalid_field"),
+    ],
+)
+def test_adding_one_phrase(
+    admin: FlaskClient, admin_app: Flask, body: dict[str, Any], status: int, code: str | None
+) -> None:
+    response = admin.post("/api/v1/phrases", json=body, headers=AUTH)
+    assert response.status_code == status, response.get_json()
+    if code:
+        assert response.get_json()["code"] == code
+    _documented(admin_app, response, "/api/v1/phrases", "POST")
+
+
+def test_adding_many_reports_each_row_and_lists_them(admin: FlaskClient, admin_app: Flask) -> None:
+    rows = [
+        {"text": "Uplift modelling", "label": "data_science"},
+        {"text": "x", "label": "data_science"},
+        {"text": "Triton inference server", "label": "ml_engineering"},
+    ]
+    response = admin.post("/api/v1/phrases", json={"phrases": rows, "by": "alice"}, headers=AUTH)
+    assert response.status_code == 201
+    report = response.get_json()
+    assert [r["status"] for r in report["results"]] == ["added", "invalid", "added"]
+    assert report["summary"] == {"added": 2, "invalid": 1}
+    listed = admin.get("/api/v1/phrases?label=ml_engineering")
+    assert [p["text"] for p in listed.get_json()["phrases"]] == ["Triton inference server"]
+    assert listed.get_json()["phrases"][0]["source"] == "user:alice"
+    _documented(admin_app, listed, "/api/v1/phrases", "GET")
+    again = admin.post("/api/v1/phrases", json={"phrases": rows[:1]}, headers=AUTH)
+    assert again.status_code == 200 and again.get_json()["summary"] == {"duplicate": 1}
+
+
+def test_atomic_add_adds_nothing_when_a_row_fails(admin: FlaskClient) -> None:
+    rows = [{"text": "Uplift modelling", "label": "data_science"}, {"text": "x", "label": "x"}]
+    response = admin.post("/api/v1/phrases", json={"phrases": rows, "atomic": True}, headers=AUTH)
+    assert [r["status"] for r in response.get_json()["results"]] == ["rolled back", "invalid"]
+    assert admin.get("/api/v1/phrases").get_json()["count"] == 0
+
+
+def test_removing_a_phrase(admin: FlaskClient, admin_app: Flask) -> None:
+    added = admin.post(
+        "/api/v1/phrases", headers=AUTH, json={"text": "Uplift modelling", "label": "data_science"}
+    ).get_json()
+    phrase_id = added["results"][0]["id"]
+    removed = admin.delete(f"/api/v1/phrases/{phrase_id}", headers=AUTH)
+    assert removed.status_code == 200 and removed.get_json()["removed_at"]
+    _documented(admin_app, removed, f"/api/v1/phrases/{phrase_id}", "DELETE")
+    assert admin.get("/api/v1/phrases").get_json()["count"] == 0
+    assert admin.get("/api/v1/phrases?include_removed=true").get_json()["count"] == 1
+    missing = admin.delete(f"/api/v1/phrases/{phrase_id}", headers=AUTH)
+    assert missing.status_code == 404
+
+
+def test_retrain_promotes_and_the_app_serves_the_new_version(
+    admin: FlaskClient, admin_app: Flask, home: Path
+) -> None:
+    admin.post(
+        "/api/v1/phrases",
+        headers=AUTH,
+        json={"text": "Quokka census statistics", "label": "data_science"},
+    )
+    response = admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH)
+    assert response.status_code == 200, response.get_json()
+    result = response.get_json()
+    _documented(admin_app, response, "/api/v1/retrain", "POST")
+    assert result["promoted"] and current_version(home) == result["version"]
+    models = admin.get("/api/v1/models").get_json()
+    assert models["serving"] == result["version"]
+    assert [v["serving"] for v in models["versions"]].count(True) == 1
+
+
+def test_a_worse_retrain_is_refused_with_both_figures(admin: FlaskClient, home: Path) -> None:
+    before = current_version(home)
+    response = admin.post("/api/v1/retrain", json={"packs": ["seed"]}, headers=AUTH)
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "promotion_refused"
+    assert "below the serving" in response.get_json()["detail"]
+    assert current_version(home) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"packs": "seed"}, 422), ({"packs": ["bogus"]}, 422), ([1, 2], 422)],
+)
+def test_retrain_with_bad_fields(admin: FlaskClient, body: Any, status: int) -> None:
+    assert admin.post("/api/v1/retrain", json=body, headers=AUTH).status_code == status
+
+
+def test_rollback(admin: FlaskClient, admin_app: Flask, home: Path) -> None:
+    first = current_version(home)
+    second = admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH).get_json()
+    response = admin.post("/api/v1/models/rollback", headers=AUTH)
+    assert response.status_code == 200
+    assert response.get_json() == {"serving": first, "previous": second["version"]}
+    _documented(admin_app, response, "/api/v1/models/rollback", "POST")
+    named = admin.post("/api/v1/models/rollback", json={"version": second["version"]}, headers=AUTH)
+    assert named.get_json()["serving"] == second["version"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"version": "../../etc/passwd"}, 404),  # cannot leave the registry
+        ({"version": "20990101T000000Z-none"}, 404),  # no such version
+        ({"version": 7}, 422),  # wrong type
+    ],
+)
+def test_rollback_refusals(admin: FlaskClient, home: Path, body: Any, status: int) -> None:
+    before = current_version(home)
+    assert admin.post("/api/v1/models/rollback", json=body, headers=AUTH).status_code == status
+    assert current_version(home) == before
