@@ -13,10 +13,12 @@ from typing import Any
 import click
 
 from classifier.artifacts import current_version, read_card
+from classifier.batch_input import TEXT_COLUMNS
 from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
+from service.cli_batch import batch
 from service.config import data_home
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate as run_evaluation
@@ -24,8 +26,6 @@ from training.evaluate import plot, read_labeled
 from training.phrases import PACKS
 from training.registry import list_versions
 from training.retrain import retrain
-
-TEXT_COLUMNS = ("description", "job_description", "text", "posting", "body")
 
 
 class Failure(click.ClickException):
@@ -189,6 +189,9 @@ def models_show(version: str | None) -> None:
     """Print a version's card (default: the serving version)."""
     home = data_home()
     click.echo(json.dumps(read_card(home, version or current_version(home)), indent=2))
+
+
+cli.add_command(batch)
 
 
 def main() -> None:
