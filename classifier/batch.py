@@ -102,9 +102,7 @@ def top_terms_naive(
     return out
 
 
-def fold_terms(
-    candidates: Sequence[int], tokens: Sequence[frozenset[str]], k: int
-) -> list[int]:
+def fold_terms(candidates: Sequence[int], tokens: Sequence[frozenset[str]], k: int) -> list[int]:
     """Pick ``k`` phrases from ranked terms, folding terms that share their words.
 
     A term whose tokens lie inside a kept term is dropped (``deploy`` after

@@ -23,7 +23,8 @@ def _texts() -> list[str]:
     with open(POSTINGS / "validation.csv", encoding="utf-8", newline="") as handle:
         texts = [row["text"] for row in csv.DictReader(handle)]
     texts += [path.read_text(encoding="utf-8") for path in sorted(POSTINGS.glob("*.txt"))]
-    return texts + [
+    return [
+        *texts,
         "",  # nothing to read
         "Deploy models to production with Kubernetes",
         "Run A/B tests and present statistical insights to stakeholders",
