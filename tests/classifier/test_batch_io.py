@@ -13,7 +13,7 @@ import pytest
 
 from classifier.artifacts import load_current
 from classifier.batch import BatchScorer
-from classifier.batch_output import RESULT_COLUMNS, atomic_text_file, neutralise
+from classifier.batch_output import RESULT_COLUMNS, atomic_text_file, neutralise, rfc4180_line
 from classifier.batch_run import BatchOptions, BatchSummary, open_table, run_batch
 from classifier.decoding import DecodedLines
 from classifier.errors import UnusableInput
@@ -201,6 +201,24 @@ def test_characters_split_across_blocks_decode_whole(codec: str, block_size: int
 )
 def test_neutralise(cell: str, safe: str) -> None:
     assert neutralise(cell) == safe
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["a", "b"],
+        ["", ""],
+        ['say "hi"', "x"],
+        ["a,b", "c\nd", "e\rf"],
+        [" lead", "tail "],
+        ["\x00", "é—数据"],
+        ["=1", "'"],
+    ],
+)
+def test_rfc4180_line_writes_what_the_csv_module_writes(cells: list[str]) -> None:
+    expected = io.StringIO(newline="")
+    csv.writer(expected, lineterminator="\r\n").writerow(cells)
+    assert rfc4180_line(cells) == expected.getvalue()
 
 
 def test_atomic_file_appears_whole_or_not_at_all(tmp_path: Path) -> None:
