@@ -4,6 +4,7 @@ The HTTP service and the command line share this module::
 
     table = open_table(request_or_file_bytes, options, name="upload.csv")  # may raise
     summary = run_batch(table, text_stream, scorer, options)
+    # or, to stream a response: run = BatchRun(table, scorer, options); yield from run
 
 :func:`open_table` reads only the header, so an unusable input is refused before anything is
 written. :func:`run_batch` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
@@ -15,18 +16,19 @@ the input's size.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
+import io
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TextIO
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
 
 from classifier.batch import BatchScorer, ScoredRow
 from classifier.batch_input import Record, TableReader, default_text_column, find_column
 from classifier.batch_output import make_writer
+from classifier.batch_pool import score_in_worker, worker_pool
+from classifier.batch_summary import BatchSummary, Tally
 from classifier.decoding import DecodedLines
 
 Progress = Callable[[int, int], None]
@@ -55,45 +57,6 @@ class Table:
     text_column: str
     title_column: str | None
     id_column: str | None
-
-
-@dataclass(frozen=True)
-class BatchSummary:
-    """What a batch run did."""
-
-    rows_read: int
-    classified: int
-    per_label: dict[str, int]
-    errors: int
-    notes: int
-    encoding: str
-    input_format: str
-    output_format: str
-    elapsed: float
-    model_version: str
-    first_errors: tuple[str, ...] = field(default=())
-
-    @property
-    def rows_per_second(self) -> float:
-        """Rows read per second of the whole run."""
-        return self.rows_read / self.elapsed if self.elapsed > 0 else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary as JSON-ready values."""
-        return {
-            "rows_read": self.rows_read,
-            "classified": self.classified,
-            "per_label": dict(self.per_label),
-            "errors": self.errors,
-            "notes": self.notes,
-            "encoding": self.encoding,
-            "input_format": self.input_format,
-            "output_format": self.output_format,
-            "elapsed_seconds": round(self.elapsed, 3),
-            "rows_per_second": round(self.rows_per_second, 1),
-            "model_version": self.model_version,
-            "first_errors": list(self.first_errors),
-        }
 
 
 def open_table(source: BinaryIO, options: BatchOptions, name: str = "input") -> Table:
@@ -170,43 +133,99 @@ def _chunks(table: Table, options: BatchOptions) -> Iterator[_Chunk]:
         yield chunk
 
 
-_WORKER_SCORER: BatchScorer | None = None  # in worker processes only, set by _install
+class BatchRun:
+    """A batch as an iterator of output text: the header, then one piece per chunk.
+
+    For a server that streams its response: iterate and send each piece; closing the
+    iterator early (a client that went away) stops the worker processes. After the last
+    piece, :attr:`summary` holds the counts.
+
+    Args:
+        table: from :func:`open_table`.
+        scorer: the model to use; with ``options.jobs > 1`` it is copied to each worker.
+        options: output format, jobs and chunk sizes.
+        progress: called after each chunk with (rows done, input bytes read).
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        scorer: BatchScorer,
+        options: BatchOptions,
+        progress: Progress | None = None,
+    ) -> None:
+        self.table = table
+        self.scorer = scorer
+        self.options = options
+        self.progress = progress
+        self.output_format = options.output_format or table.reader.format
+        self.summary: BatchSummary | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        started = time.perf_counter()
+        table, scorer, options = self.table, self.scorer, self.options
+        buffer = io.StringIO(newline="")
+        writer = make_writer(self.output_format, buffer, table.reader.columns, scorer.version)
+        tally = Tally(scorer.classes)
+        pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
+
+        def submit(texts: list[str]) -> Future[list[ScoredRow]]:
+            if pool is not None:
+                return pool.submit(score_in_worker, texts)
+            done: Future[list[ScoredRow]] = Future()
+            done.set_result(scorer.score(texts))
+            return done
+
+        def drain(chunk: _Chunk, future: Future[list[ScoredRow]]) -> str:
+            results = iter(future.result())
+            for record, error in zip(chunk.records, chunk.errors, strict=True):
+                tally.rows += 1
+                if error is not None:
+                    tally.error(record, error, table.id_column)
+                    writer.write(record, None, error)
+                    continue
+                result = next(results)
+                tally.per_label[result.label] += 1
+                tally.notes += record.problem is not None
+                writer.write(record, result, record.problem)
+            if self.progress is not None:
+                self.progress(tally.rows, table.lines.bytes_read)
+            return _take(buffer)
+
+        pending: deque[tuple[_Chunk, Future[list[ScoredRow]]]] = deque()
+        try:
+            header = _take(buffer)
+            if header:
+                yield header
+            for chunk in _chunks(table, options):
+                pending.append((chunk, submit(chunk.texts)))
+                while len(pending) >= 2 * options.jobs:
+                    yield drain(*pending.popleft())
+            while pending:
+                yield drain(*pending.popleft())
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self.summary = BatchSummary(
+            rows_read=tally.rows,
+            classified=sum(tally.per_label.values()),
+            per_label=dict(tally.per_label),
+            errors=tally.errors,
+            notes=tally.notes,
+            encoding=table.lines.encoding,
+            input_format=table.reader.format,
+            output_format=self.output_format,
+            elapsed=time.perf_counter() - started,
+            model_version=scorer.version,
+            first_errors=tuple(tally.first_errors),
+        )
 
 
-def _install(scorer: BatchScorer) -> None:
-    """Worker initializer: hold the model once; leave Ctrl-C to the parent, which cleans up."""
-    global _WORKER_SCORER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_SCORER = scorer
-
-
-def _score_in_worker(texts: list[str]) -> list[ScoredRow]:
-    assert _WORKER_SCORER is not None, "worker started without its initializer"
-    return _WORKER_SCORER.score(texts)
-
-
-def _executor(scorer: BatchScorer, jobs: int) -> Executor:
-    # fork starts workers in milliseconds with the loaded model already in memory; where
-    # fork is not offered, spawn pickles the scorer to each worker once.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ProcessPoolExecutor(jobs, context, initializer=_install, initargs=(scorer,))
-
-
-class _Tally:
-    def __init__(self, labels: tuple[str, str]) -> None:
-        self.rows = 0
-        self.per_label: Counter[str] = Counter(dict.fromkeys(labels, 0))
-        self.errors = 0
-        self.notes = 0
-        self.first_errors: list[str] = []
-
-    def error(self, record: Record, message: str, id_column: str | None) -> None:
-        self.errors += 1
-        if len(self.first_errors) < 5:
-            ident = record.values.get(id_column) if id_column else None
-            where = f"row {record.number}" + (f" (id {ident})" if ident not in (None, "") else "")
-            self.first_errors.append(f"{where}: {message}")
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def run_batch(
@@ -228,55 +247,8 @@ def run_batch(
     Returns:
         Counts, timings and the encoding that was read.
     """
-    started = time.perf_counter()
-    output_format = options.output_format or table.reader.format
-    writer = make_writer(output_format, sink, table.reader.columns, scorer.version)
-    tally = _Tally(scorer.classes)
-    pool = _executor(scorer, options.jobs) if options.jobs > 1 else None
-
-    def submit(texts: list[str]) -> Future[list[ScoredRow]]:
-        if pool is not None:
-            return pool.submit(_score_in_worker, texts)
-        done: Future[list[ScoredRow]] = Future()
-        done.set_result(scorer.score(texts))
-        return done
-
-    def drain(chunk: _Chunk, future: Future[list[ScoredRow]]) -> None:
-        results = iter(future.result())
-        for record, error in zip(chunk.records, chunk.errors, strict=True):
-            tally.rows += 1
-            if error is not None:
-                tally.error(record, error, table.id_column)
-                writer.write(record, None, error)
-                continue
-            result = next(results)
-            tally.per_label[result.label] += 1
-            tally.notes += record.problem is not None
-            writer.write(record, result, record.problem)
-        if progress is not None:
-            progress(tally.rows, table.lines.bytes_read)
-
-    pending: deque[tuple[_Chunk, Future[list[ScoredRow]]]] = deque()
-    try:
-        for chunk in _chunks(table, options):
-            pending.append((chunk, submit(chunk.texts)))
-            while len(pending) >= 2 * options.jobs:
-                drain(*pending.popleft())
-        while pending:
-            drain(*pending.popleft())
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return BatchSummary(
-        rows_read=tally.rows,
-        classified=sum(tally.per_label.values()),
-        per_label=dict(tally.per_label),
-        errors=tally.errors,
-        notes=tally.notes,
-        encoding=table.lines.encoding,
-        input_format=table.reader.format,
-        output_format=output_format,
-        elapsed=time.perf_counter() - started,
-        model_version=scorer.version,
-        first_errors=tuple(tally.first_errors),
-    )
+    run = BatchRun(table, scorer, options, progress)
+    for piece in run:
+        sink.write(piece)
+    assert run.summary is not None  # set when the iteration above ends
+    return run.summary

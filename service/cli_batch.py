@@ -23,7 +23,8 @@ from classifier.artifacts import load_current
 from classifier.batch import BatchScorer
 from classifier.batch_input import FORMATS
 from classifier.batch_output import atomic_text_file
-from classifier.batch_run import BatchOptions, BatchSummary, Table, open_table, run_batch
+from classifier.batch_run import BatchOptions, Table, open_table, run_batch
+from classifier.batch_summary import BatchSummary
 from classifier.errors import UnusableInput
 from service.config import data_home
 

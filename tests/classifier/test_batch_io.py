@@ -14,7 +14,8 @@ import pytest
 from classifier.artifacts import load_current
 from classifier.batch import BatchScorer
 from classifier.batch_output import RESULT_COLUMNS, atomic_text_file, neutralise, rfc4180_line
-from classifier.batch_run import BatchOptions, BatchSummary, open_table, run_batch
+from classifier.batch_run import BatchOptions, open_table, run_batch
+from classifier.batch_summary import BatchSummary
 from classifier.decoding import DecodedLines
 from classifier.errors import UnusableInput
 

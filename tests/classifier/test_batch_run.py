@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from hypothesis import strategies as st
 
 from classifier.artifacts import load_current
 from classifier.batch import BatchScorer, ScoredRow
-from classifier.batch_output import FORMULA_START, atomic_text_file, neutralise
-from classifier.batch_run import BatchOptions, open_table, run_batch
+from classifier.batch_output import FORMULA_START, RESULT_COLUMNS, atomic_text_file, neutralise
+from classifier.batch_run import BatchOptions, BatchRun, open_table, run_batch
 from classifier.labels import LABELS
 
 ML = "Deploy models to production with Kubernetes and monitor model serving"
@@ -117,3 +118,23 @@ def test_long_texts_make_smaller_chunks(scorer: BatchScorer) -> None:
         progress=lambda rows, _: seen.append(rows),
     )
     assert seen == [3, 6, 9, 10]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_streams_the_header_then_one_piece_per_chunk(scorer: BatchScorer, jobs: int) -> None:
+    options = BatchOptions(chunk_rows=4, jobs=jobs)
+    data = _csv([["description"]] + [[ML]] * 10)
+    run = BatchRun(open_table(io.BytesIO(data), options), scorer, options)
+    pieces = list(run)
+    assert pieces[0] == "description," + ",".join(RESULT_COLUMNS) + "\r\n"
+    assert [piece.count("\r\n") for piece in pieces[1:]] == [4, 4, 2]
+    assert run.summary is not None and run.summary.classified == 10
+
+
+def test_a_stream_closed_early_stops_its_workers(scorer: BatchScorer) -> None:
+    options = BatchOptions(chunk_rows=2, jobs=2)
+    data = _csv([["description"]] + [[ML]] * 40)
+    run = iter(BatchRun(open_table(io.BytesIO(data), options), scorer, options))
+    next(run), next(run)
+    run.close()  # what a server does when the client goes away
+    assert not multiprocessing.active_children()
