@@ -29,6 +29,7 @@ from scipy import sparse
 from sklearn.pipeline import Pipeline
 
 from classifier.artifacts import LoadedVersion
+from classifier.features import fast_counts_for
 from classifier.model import DEFAULT_BAND, strength_of
 from classifier.phrasing import TermLocator
 
@@ -163,6 +164,7 @@ class BatchScorer:
         self.key_phrases = key_phrases
         self.feature_names: list[str] = self.vectorizer.get_feature_names_out().tolist()
         self.term_tokens = [frozenset(name.split(" ")) for name in self.feature_names]
+        self.fast = fast_counts_for(self.vectorizer)
         self.locator = TermLocator(self.vectorizer.get_stop_words() or ())
 
     @classmethod
@@ -181,7 +183,10 @@ class BatchScorer:
         """
         if not texts:
             return []
-        features = sparse.csr_matrix(self.vectorizer.transform(texts))
+        if self.fast is not None:
+            features = self.fast.transform(texts)
+        else:
+            features = sparse.csr_matrix(self.vectorizer.transform(texts))
         p_ml = np.asarray(self.model.predict_proba(features), dtype=np.float64)[:, 1]
         toward_positive = p_ml >= 0.5
         candidates = top_terms(features, self.coef, toward_positive, CANDIDATES)
