@@ -5,7 +5,7 @@ of it Python work per token: :func:`classifier.text.tokenize` calls ``group()`` 
 ``lower()`` on every match, and scikit-learn's analyzer joins n-grams and counts features
 one at a time. :class:`FastCounts` computes the same count matrix with fewer Python steps:
 
-- ``TOKEN_RE.findall(text.lower())`` gives exactly the tokens of ``tokenize(text)`` when
+- ``findall`` on ``text.lower()`` gives exactly the tokens of ``tokenize(text)`` when
   lower-casing the whole text keeps its length (only "İ" grows) and the text has no capital
   sigma (the one character whose lower case depends on what follows it): every other
   character lower-cases one-to-one and keeps its ``\\w`` class (checked over all of
@@ -22,6 +22,7 @@ it returns ``None`` and callers use ``vectorizer.transform``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import repeat
 from typing import Any
@@ -29,9 +30,12 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from classifier.text import TOKEN_RE, tokenize
+from classifier.text import tokenize
 
 CAPITAL_SIGMA = "\u03a3"
+# The same matches as text.TOKEN_RE (r"\b\w\w+\b") in about half the time: a greedy \w\w+
+# found left-most always spans a whole run of word characters, so the \b checks add nothing.
+WORD_RUN_RE = re.compile(r"\w\w+")
 PROBES = (
     "Deploy models to production with Kubernetes; monitor model serving and ML pipelines.",
     "Run A/B tests, present statistical insights to stakeholders. SQL, Python, dashboards!",
@@ -60,7 +64,7 @@ class FastCounts:
     def _features(self, text: str) -> list[str]:
         lowered = text.lower()
         if len(lowered) == len(text) and CAPITAL_SIGMA not in text:
-            tokens = TOKEN_RE.findall(lowered)
+            tokens = WORD_RUN_RE.findall(lowered)
         else:
             tokens = tokenize(text)
         stop = self.stop_words
