@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO, TextIO
@@ -209,6 +210,9 @@ def batch(
             raise Interrupted(f"interrupted; {left}") from None
         except UnusableInput as exc:
             raise BadInput(str(exc)) from None
+        except (OSError, BrokenExecutor) as exc:  # disk full, a worker killed for memory...
+            message = f"the batch failed and {target} was not written: {exc}"
+            raise click.ClickException(message) from None
         finally:
             bar.close()
     if not quiet:

@@ -50,11 +50,12 @@ def test_batch_writes_every_row_and_summarises(runner: CliRunner, tmp_path: Path
         ("3", ""),
     ]
     assert rows[2]["error"] == "no text in column 'description'"
+    # the summary goes to stderr (CliRunner's output holds both streams)
     assert "3 rows read, 2 classified (data_science 1, ml_engineering 1), 1 with errors" in (
-        result.stderr
+        result.output
     )
-    assert "encoding UTF-8" in result.stderr
-    assert "rows/s" in result.stderr
+    assert "encoding UTF-8" in result.output
+    assert "rows/s" in result.output
     assert source.read_bytes() == before
 
 
@@ -62,8 +63,10 @@ def test_stdin_to_stdout_and_jsonl_by_extension(runner: CliRunner, tmp_path: Pat
     data = f"description\n{ML}\n"
     piped = runner.invoke(cli, ["batch", "-", "-o", "-", "--quiet"], input=data)
     assert piped.exit_code == 0, piped.output
-    assert piped.stdout.splitlines()[1].startswith(f"{ML},ml_engineering,")
-    assert piped.stderr == ""
+    lines = piped.output.splitlines()  # --quiet: nothing but the CSV
+    assert lines[0].startswith("description,label,")
+    assert lines[1].startswith(f"{ML},ml_engineering,")
+    assert len(lines) == 2
     out = tmp_path / "out.jsonl"
     to_jsonl = runner.invoke(cli, ["batch", "-", "-o", str(out)], input=data)
     assert to_jsonl.exit_code == 0, to_jsonl.output
@@ -180,3 +183,18 @@ def test_a_killed_run_leaves_no_output_file(trained_home: Path, tmp_path: Path) 
     assert b"was not written" in stderr
     assert b"Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+
+
+def test_a_full_disk_exits_1_without_a_traceback_or_a_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("service.cli_batch.run_batch", disk_full)
+    source = _write(tmp_path / "in.csv", [["description"], [ML]])
+    result = runner.invoke(cli, ["batch", str(source), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
