@@ -42,7 +42,9 @@ import json, resource, subprocess, sys, time
 started = time.perf_counter()
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 print(json.dumps({"code": done.returncode, "seconds": time.perf_counter() - started,
-    "rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "stderr": done.stderr}))
+    "rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "stderr": done.stderr,
+    "cpu": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))
 """
 
 
@@ -103,6 +105,7 @@ def run_batch_cli(source: Path, jobs: int, home: Path) -> dict[str, float]:
     return {
         "seconds": result["seconds"],
         "rss_mb": result["rss_kb"] / 1024,
+        "cpu": result["cpu"],
         "in_run_rows_per_s": float(inner.group(1).replace(",", "")) if inner else 0.0,
     }
 
@@ -171,6 +174,11 @@ def main() -> None:
             f"({two['in_run_rows_per_s']:,.0f} rows/s once started) = "
             f"{rate2 / rate1:.2f} x --jobs 1 [target >= 1.60]",
             flush=True,
+        )
+        print(
+            f"    CPU seconds (all processes): --jobs 1 {one['cpu']:.1f} s in "
+            f"{one['seconds']:.1f} s, --jobs 2 {two['cpu']:.1f} s in {two['seconds']:.1f} s; "
+            f"ideal --jobs 2 on 2 idle cores ~{2 * one['cpu'] / two['cpu']:.2f} x --jobs 1"
         )
 
         build_csv(source, big_rows, seed=1)
