@@ -28,7 +28,10 @@ FORMATS = ("csv", "jsonl")
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One input row: its values by column, and what was wrong with its shape, if anything."""
+    """One input row: its values by column, and what was wrong with its shape, if anything.
+
+    ``number`` counts data rows from 1 (the CSV header and blank lines are not counted).
+    """
 
     number: int
     values: dict[str, Any]
@@ -185,10 +188,12 @@ class TableReader:
     def _json_records(self) -> Iterator[Record]:
         if self._first is not None:
             yield Record(1, self._first)
-        for number, line in enumerate(self._lines, start=2):
+        number = 1
+        for line in self._lines:
             if not line.strip():
                 continue
+            number += 1
             try:
                 yield Record(number, self._parse_json(line, number, strict=False))
             except ValueError as exc:
-                yield Record(number, {}, f"line {number} is not a JSON object ({exc})")
+                yield Record(number, {}, f"record {number} is not a JSON object ({exc})")

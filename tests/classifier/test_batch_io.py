@@ -137,6 +137,19 @@ def test_the_title_is_prepended_to_the_text(scorer: BatchScorer) -> None:
     assert float(rows[0]["probability_ml_engineering"]) == expected.probability_ml_engineering
 
 
+def test_a_bad_json_line_gets_an_error_and_the_run_goes_on(scorer: BatchScorer) -> None:
+    data = b'{"text": "run A/B tests"}\n\nnot json\n[1, 2]\n{"text": 5}\n'
+    out = io.StringIO()
+    opts = BatchOptions(output_format="jsonl")
+    summary = run_batch(open_table(io.BytesIO(data), opts), out, scorer, opts)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert rows[0]["label"] == "data_science"
+    assert rows[1]["error"].startswith("record 2 is not a JSON object")
+    assert rows[2]["error"].startswith("record 3 is not a JSON object")
+    assert rows[3]["error"] == "column 'text' holds int, not text"
+    assert summary.errors == 3
+
+
 def test_jsonl_out_keeps_values_and_lists_the_phrases(scorer: BatchScorer) -> None:
     data = (json.dumps({"id": 1, "description": "=" + ML, "label": "x"}) + "\n").encode()
     out = io.StringIO()
