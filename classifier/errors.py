@@ -4,6 +4,8 @@
 
     RolelensError                        base of everything rolelens raises on purpose
     ├── InvalidPosting (ValueError)      the text given cannot be classified (wrong type)
+    ├── UnusableInput (ValueError)       a batch input cannot be read as a table of postings
+    │                                    (binary, empty, no text column): nothing was written
     ├── ModelNotFound (LookupError)      no model in the registry, or no such version
     └── ArtifactError (RuntimeError)     a model folder is incomplete, altered, or was written
                                          by another scikit-learn version: refused, not loaded
@@ -20,6 +22,10 @@ class RolelensError(Exception):
 
 class InvalidPosting(RolelensError, ValueError):
     """The posting given cannot be classified."""
+
+
+class UnusableInput(RolelensError, ValueError):
+    """A batch input cannot be read as a table of postings; the message says what to fix."""
 
 
 class ModelNotFound(RolelensError, LookupError):

@@ -13,6 +13,11 @@ from __future__ import annotations
 import re
 
 TOKEN_RE = re.compile(r"(?i:\ba/b\b|\bc\+\+|\bc#|\bci/cd\b)|\b\w\w+\b")
+# The same matches on already lower-cased text, about twice as fast: scanning left to right,
+# a greedy \w\w+ always spans a whole run of word characters, so a match never starts or
+# ends inside a run and the \b checks add nothing (tests/classifier/test_text.py holds the
+# two equal).
+LOWER_TOKEN_RE = re.compile(r"a/b\b|c\+\+|c#|ci/cd\b|\w\w+")
 
 
 def tokenize(text: str) -> list[str]:

@@ -14,10 +14,12 @@ from typing import Any
 import click
 
 from classifier.artifacts import current_version
+from classifier.batch_input import TEXT_COLUMNS
 from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
+from service.cli_batch import batch
 from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
@@ -25,8 +27,6 @@ from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate as run_evaluation
 from training.evaluate import plot, read_labeled
 from training.retrain import SOURCES, retrain
-
-TEXT_COLUMNS = ("description", "job_description", "text", "posting", "body")
 
 
 class Failed(click.ClickException):
@@ -235,6 +235,9 @@ def serve(host: str, port: int, workers: int | None) -> None:
     click.echo(f"serving model {version} from {home} at http://{host}:{port}/", err=True)
     command = gunicorn_command(host, port, workers)
     os.execv(command[0], command)
+
+
+cli.add_command(batch)
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.model import RoleClassifier
-from classifier.text import token_spans, tokenize
+from classifier.text import LOWER_TOKEN_RE, token_spans, tokenize
 
 
 @pytest.mark.parametrize(
@@ -32,6 +34,22 @@ def test_spans_slice_the_original_text_to_each_token(text: str) -> None:
 )
 def test_role_terms_with_symbols_are_single_tokens(text: str, expected: list[str]) -> None:
     assert tokenize(text) == expected
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=4),
+            st.sampled_from(["a/b", "A/B", "c++", "C#", "ci/cd", "CI/CD", "/", "x", " ", "_"]),
+        ),
+        max_size=12,
+    ).map("".join)
+)
+@settings(max_examples=300, deadline=None)
+def test_the_fast_pattern_on_lower_text_matches_the_token_pattern(text: str) -> None:
+    lowered = text.lower()
+    if len(lowered) == len(text) and "\u03a3" not in text:
+        assert LOWER_TOKEN_RE.findall(lowered) == tokenize(text)
 
 
 def test_vectorizer_sees_exactly_the_tokens_explanations_map(classifier: RoleClassifier) -> None:

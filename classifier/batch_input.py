@@ -1,0 +1,199 @@
+"""Reading batch inputs: CSV (any common dialect) or JSON Lines, one record at a time.
+
+CSV: the delimiter (``,`` ``;`` or tab) is the one the header line uses most, outside
+quotes; quoted fields may hold newlines and be of any size; blank and duplicate header names
+are made unique (``column_3``, ``id_2``); short rows are padded, long rows keep their first
+fields and say so in :attr:`Record.problem`. JSON Lines: one object per line; the first
+object's keys are the columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from classifier.errors import UnusableInput
+
+TEXT_COLUMNS = ("description", "job_description", "text", "posting", "body")
+DELIMITERS = (",", ";", "\t")
+QUOTED = re.compile(r'"[^"]*"')
+FORMATS = ("csv", "jsonl")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One input row: its values by column, and what was wrong with its shape, if anything.
+
+    ``number`` counts data rows from 1 (the CSV header and blank lines are not counted).
+    """
+
+    number: int
+    values: dict[str, Any]
+    problem: str | None = None
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """Header names made usable: blanks become ``column_<n>``, repeats get ``_2``, ``_3``…
+
+    Args:
+        names: the header as read.
+
+    Returns:
+        As many names, all different and non-blank, in the same order.
+    """
+    taken = {name.strip() for name in names if name.strip()}
+    out: list[str] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(names, start=1):
+        name = raw.strip() or f"column_{position}"
+        if name in seen:
+            suffix = 2
+            while f"{name}_{suffix}" in seen or f"{name}_{suffix}" in taken:
+                suffix += 1
+            name = f"{name}_{suffix}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter the header line uses most outside quotes (``,`` when none is used)."""
+    bare = QUOTED.sub("", header_line)
+    counts = [(bare.count(d), -position, d) for position, d in enumerate(DELIMITERS)]
+    best = max(counts)
+    return best[2] if best[0] else ","
+
+
+def find_column(columns: Sequence[str], wanted: str, option: str) -> str:
+    """The column named ``wanted`` (exactly, else ignoring case and spaces).
+
+    Raises:
+        UnusableInput: no such column; the message lists the columns and the option to use.
+    """
+    if wanted in columns:
+        return wanted
+    folded = {c.strip().casefold(): c for c in reversed(columns)}
+    found = folded.get(wanted.strip().casefold())
+    if found is None:
+        raise UnusableInput(
+            f"column {wanted!r} not found; columns are: {', '.join(columns) or '(none)'} "
+            f"(use {option})"
+        )
+    return found
+
+
+def default_text_column(columns: Sequence[str]) -> str:
+    """The first of :data:`TEXT_COLUMNS` present (ignoring case).
+
+    Raises:
+        UnusableInput: none is present; the message lists the columns.
+    """
+    folded = {c.strip().casefold(): c for c in reversed(columns)}
+    for name in TEXT_COLUMNS:
+        if name in folded:
+            return folded[name]
+    raise UnusableInput(
+        f"no text column: none of {', '.join(TEXT_COLUMNS)} is among the columns "
+        f"{', '.join(columns) or '(none)'}; name the posting column with --text-column"
+    )
+
+
+class TableReader:
+    """Records of a CSV or JSON Lines input, read lazily.
+
+    Args:
+        lines: decoded lines with their ends (see :class:`classifier.decoding.DecodedLines`).
+        fmt: ``"csv"``, ``"jsonl"``, or ``None`` to take JSON Lines when the first
+            non-blank line starts with ``{``.
+        name: what to call the input in messages.
+
+    Raises:
+        UnusableInput: the input is empty, or is not in the format asked for.
+    """
+
+    def __init__(self, lines: Iterable[str], fmt: str | None = None, name: str = "input"):
+        self.name = name
+        lines = iter(lines)
+        first = next(lines, None)
+        while first is not None and not first.strip():
+            first = next(lines, None)
+        if first is None:
+            raise UnusableInput(f"{name} is empty: it needs a header row and posting rows")
+        if fmt is None:
+            fmt = "jsonl" if first.lstrip().startswith("{") else "csv"
+        self.format = fmt
+        self._lines = itertools.chain([first], lines)
+        self.delimiter = sniff_delimiter(first) if fmt == "csv" else ","
+        if fmt == "csv":
+            csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+            self._csv = csv.reader(self._lines, delimiter=self.delimiter)
+            self.columns = unique_names(next(self._csv))
+            self._first: dict[str, Any] | None = None
+        else:
+            self._first = self._parse_json(first, 1, strict=True)
+            next(self._lines)
+            self.columns = unique_names([str(key) for key in self._first])
+
+    def _parse_json(self, line: str, number: int, strict: bool) -> dict[str, Any]:
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            if strict:
+                raise UnusableInput(
+                    f"{self.name} is not JSON Lines: line {number} is not JSON ({exc}); "
+                    "give one JSON object per line, or a CSV file"
+                ) from None
+            raise
+        if not isinstance(value, dict):
+            if strict:
+                raise UnusableInput(
+                    f"{self.name} is not JSON Lines: line {number} is not a JSON object"
+                )
+            raise ValueError("the line is not a JSON object")
+        return value
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._csv_records() if self.format == "csv" else self._json_records()
+
+    def _csv_records(self) -> Iterator[Record]:
+        columns = self.columns
+        width = len(columns)
+        number = 0
+        while True:
+            try:
+                row = next(self._csv)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                number += 1
+                yield Record(number, {}, f"could not read this row as CSV ({exc})")
+                continue
+            if not row:
+                continue
+            number += 1
+            problem = None
+            if len(row) > width:
+                problem = (
+                    f"row has {len(row)} fields but the header has {width}; "
+                    f"the last {len(row) - width} were dropped"
+                )
+            yield Record(number, dict(zip(columns, row, strict=False)), problem)
+
+    def _json_records(self) -> Iterator[Record]:
+        if self._first is not None:
+            yield Record(1, self._first)
+        number = 1
+        for line in self._lines:
+            if not line.strip():
+                continue
+            number += 1
+            try:
+                yield Record(number, self._parse_json(line, number, strict=False))
+            except ValueError as exc:
+                yield Record(number, {}, f"record {number} is not a JSON object ({exc})")

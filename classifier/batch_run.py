@@ -1,0 +1,254 @@
+"""Running a batch: a stream of input bytes in, a stream of result rows out, in input order.
+
+The HTTP service and the command line share this module::
+
+    table = open_table(request_or_file_bytes, options, name="upload.csv")  # may raise
+    summary = run_batch(table, text_stream, scorer, options)
+    # or, to stream a response: run = BatchRun(table, scorer, options); yield from run
+
+:func:`open_table` reads only the header, so an unusable input is refused before anything is
+written. :func:`run_batch` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
+(fewer when texts are long), scores each chunk with :class:`classifier.batch.BatchScorer`
+(in ``jobs`` worker processes when asked, each holding the model once), and writes rows in
+input order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever
+the input's size.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
+
+from classifier.batch import BatchScorer, ScoredRow
+from classifier.batch_input import Record, TableReader, default_text_column, find_column
+from classifier.batch_output import make_writer
+from classifier.batch_pool import score_in_worker, worker_pool
+from classifier.batch_summary import BatchSummary, Tally
+from classifier.decoding import DecodedLines
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to read the input and how to run."""
+
+    text_column: str | None = None
+    title_column: str | None = None
+    id_column: str | None = None
+    input_format: str | None = None
+    output_format: str | None = None
+    jobs: int = 1
+    chunk_rows: int = 256
+    chunk_chars: int = 4_000_000
+
+
+@dataclass(frozen=True)
+class Table:
+    """An input whose header has been read and whose columns are settled."""
+
+    lines: DecodedLines
+    reader: TableReader
+    text_column: str
+    title_column: str | None
+    id_column: str | None
+
+
+def open_table(source: BinaryIO, options: BatchOptions, name: str = "input") -> Table:
+    """Read the header of ``source`` and settle which columns hold the posting.
+
+    Args:
+        source: binary stream of a CSV or JSON Lines file (a file, a pipe, a request body).
+        options: column names and input format.
+        name: what to call the input in messages.
+
+    Returns:
+        The table, ready for :func:`run_batch`.
+
+    Raises:
+        UnusableInput: the input is binary or empty, or a named column is missing, or no
+            text column can be found; the message lists the columns.
+    """
+    lines = DecodedLines(source, name)
+    reader = TableReader(lines, options.input_format, name)
+    columns = reader.columns
+    text = (
+        find_column(columns, options.text_column, "--text-column")
+        if options.text_column
+        else default_text_column(columns)
+    )
+    title = (
+        find_column(columns, options.title_column, "--title-column")
+        if options.title_column
+        else None
+    )
+    ident = find_column(columns, options.id_column, "--id-column") if options.id_column else None
+    return Table(lines, reader, text, title, ident)
+
+
+@dataclass
+class _Chunk:
+    records: list[Record]
+    errors: list[str | None]
+    texts: list[str]
+
+
+def _posting(record: Record, table: Table) -> tuple[str | None, str | None]:
+    """The text to classify for ``record``, or the error that stops it."""
+    values = record.values
+    if not values and record.problem:
+        return None, record.problem
+    text = values.get(table.text_column)
+    if text is not None and not isinstance(text, str):
+        return None, f"column {table.text_column!r} holds {type(text).__name__}, not text"
+    if not text or not text.strip():
+        return None, f"no text in column {table.text_column!r}"
+    if table.title_column:
+        title = values.get(table.title_column)
+        if isinstance(title, str) and title.strip():
+            text = f"{title}\n{text}"
+    return text, None
+
+
+def _chunks(table: Table, options: BatchOptions) -> Iterator[_Chunk]:
+    chunk = _Chunk([], [], [])
+    chars = 0
+    for record in table.reader:
+        text, error = _posting(record, table)
+        chunk.records.append(record)
+        chunk.errors.append(error)
+        if text is not None:
+            chunk.texts.append(text)
+            chars += len(text)
+        if len(chunk.records) >= options.chunk_rows or chars >= options.chunk_chars:
+            yield chunk
+            chunk = _Chunk([], [], [])
+            chars = 0
+    if chunk.records:
+        yield chunk
+
+
+class BatchRun:
+    """A batch as an iterator of output text: the header, then one piece per chunk.
+
+    For a server that streams its response: iterate and send each piece; closing the
+    iterator early (a client that went away) stops the worker processes. After the last
+    piece, :attr:`summary` holds the counts.
+
+    Args:
+        table: from :func:`open_table`.
+        scorer: the model to use; with ``options.jobs > 1`` it is copied to each worker.
+        options: output format, jobs and chunk sizes.
+        progress: called after each chunk with (rows done, input bytes read).
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        scorer: BatchScorer,
+        options: BatchOptions,
+        progress: Progress | None = None,
+    ) -> None:
+        self.table = table
+        self.scorer = scorer
+        self.options = options
+        self.progress = progress
+        self.output_format = options.output_format or table.reader.format
+        self.summary: BatchSummary | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        started = time.perf_counter()
+        table, scorer, options = self.table, self.scorer, self.options
+        buffer = io.StringIO(newline="")
+        writer = make_writer(self.output_format, buffer, table.reader.columns, scorer.version)
+        tally = Tally(scorer.classes)
+        pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
+
+        def submit(texts: list[str]) -> Future[list[ScoredRow]]:
+            if pool is not None:
+                return pool.submit(score_in_worker, texts)
+            done: Future[list[ScoredRow]] = Future()
+            done.set_result(scorer.score(texts))
+            return done
+
+        def drain(chunk: _Chunk, future: Future[list[ScoredRow]]) -> str:
+            results = iter(future.result())
+            for record, error in zip(chunk.records, chunk.errors, strict=True):
+                tally.rows += 1
+                if error is not None:
+                    tally.error(record, error, table.id_column)
+                    writer.write(record, None, error)
+                    continue
+                result = next(results)
+                tally.per_label[result.label] += 1
+                tally.notes += record.problem is not None
+                writer.write(record, result, record.problem)
+            if self.progress is not None:
+                self.progress(tally.rows, table.lines.bytes_read)
+            return _take(buffer)
+
+        pending: deque[tuple[_Chunk, Future[list[ScoredRow]]]] = deque()
+        try:
+            header = _take(buffer)
+            if header:
+                yield header
+            for chunk in _chunks(table, options):
+                pending.append((chunk, submit(chunk.texts)))
+                while len(pending) >= 2 * options.jobs:
+                    yield drain(*pending.popleft())
+            while pending:
+                yield drain(*pending.popleft())
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self.summary = BatchSummary(
+            rows_read=tally.rows,
+            classified=sum(tally.per_label.values()),
+            per_label=dict(tally.per_label),
+            errors=tally.errors,
+            notes=tally.notes,
+            encoding=table.lines.encoding,
+            input_format=table.reader.format,
+            output_format=self.output_format,
+            elapsed=time.perf_counter() - started,
+            model_version=scorer.version,
+            first_errors=tuple(tally.first_errors),
+        )
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def run_batch(
+    table: Table,
+    sink: TextIO,
+    scorer: BatchScorer,
+    options: BatchOptions,
+    progress: Progress | None = None,
+) -> BatchSummary:
+    """Classify every record of ``table`` and write each with its result to ``sink``.
+
+    Args:
+        table: from :func:`open_table`.
+        sink: text stream for the output (CSV wants ``newline=""``).
+        scorer: the model to use; with ``options.jobs > 1`` it is copied to each worker.
+        options: output format, jobs and chunk sizes.
+        progress: called after each chunk with (rows written, input bytes read).
+
+    Returns:
+        Counts, timings and the encoding that was read.
+    """
+    run = BatchRun(table, scorer, options, progress)
+    for piece in run:
+        sink.write(piece)
+    assert run.summary is not None  # set when the iteration above ends
+    return run.summary

@@ -1,0 +1,149 @@
+"""The model's TF-IDF features for many postings, computed faster and bit-for-bit the same.
+
+Profiling a batch showed ``vectorizer.transform`` at about nine tenths of the time, nearly all
+of it Python work per token: :func:`classifier.text.tokenize` calls ``group()`` and
+``lower()`` on every match, and scikit-learn's analyzer joins n-grams and counts features
+one at a time. :class:`FastCounts` computes the same count matrix with fewer Python steps:
+
+- ``findall`` on ``text.lower()`` gives exactly the tokens of ``tokenize(text)`` when
+  lower-casing the whole text keeps its length (only "İ" grows) and the text has no capital
+  sigma (the one character whose lower case depends on what follows it): every other
+  character lower-cases one-to-one and keeps its ``\\w`` class (checked over all of
+  Unicode), so matches and offsets agree. Other postings use ``tokenize`` itself;
+- n-grams are joined with ``map``/``zip`` and looked up with ``map(vocabulary.get, …)``;
+- counts for the whole chunk are summed by one sparse COO→CSR conversion;
+
+then hands the counts to the vectorizer's own TF-IDF step (``_tfidf.transform``), so the
+weights, and therefore every probability, are those of ``vectorizer.transform``.
+:func:`fast_counts_for` offers this only for the vectorizer configuration rolelens trains
+and only after checking, on probe texts, that both paths give identical matrices; otherwise
+it returns ``None`` and callers use ``vectorizer.transform``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from classifier.text import LOWER_TOKEN_RE, tokenize
+
+CAPITAL_SIGMA = "\u03a3"
+PROBES = (
+    "Deploy models to production with Kubernetes; monitor model serving and ML pipelines.",
+    "Run A/B tests, present statistical insights to stakeholders. SQL, Python, dashboards!",
+    "İstanbul: naïve Bayes — données, ML engineer, Straße, ﬁnance",
+    "ΟΔΟΣ.Α ΣΟΦΙΑ ΜΑΘΗΣΗ data science",  # noqa: RUF001 (Greek on purpose: final sigma)
+    "",
+    "the and of to",
+    "a b c 1 22 333 x_y __ model_serving",
+    "A/B-tests, C++ and C# services, CI/CD; a/bc xa/b abc++ _c# ci/cdx",
+)
+
+
+class FastCounts:
+    """Computes ``vectorizer.transform(texts)`` for a rolelens TF-IDF vectorizer.
+
+    Args:
+        vectorizer: a fitted ``TfidfVectorizer`` using :func:`classifier.text.tokenize`.
+    """
+
+    def __init__(self, vectorizer: Any) -> None:
+        self.vectorizer = vectorizer
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.stop_words = frozenset(vectorizer.get_stop_words() or ())
+        self.ngram_range: tuple[int, int] = tuple(vectorizer.ngram_range)
+        self.width = len(self.vocabulary)
+
+    def _features(self, text: str) -> list[str]:
+        lowered = text.lower()
+        if len(lowered) == len(text) and CAPITAL_SIGMA not in text:
+            tokens = LOWER_TOKEN_RE.findall(lowered)
+        else:
+            tokens = tokenize(text)
+        stop = self.stop_words
+        tokens = [token for token in tokens if token not in stop]
+        low, high = self.ngram_range
+        features = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), min(high + 1, len(tokens) + 1)):
+            features += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+        return features
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """TF-IDF rows of ``texts``, equal to ``vectorizer.transform(texts)``.
+
+        Args:
+            texts: posting texts.
+
+        Returns:
+            A CSR matrix with sorted indices, one row per text.
+        """
+        get = self.vocabulary.get
+        ids: list[int] = []
+        lengths = []
+        for text in texts:
+            before = len(ids)
+            ids += map(get, self._features(text), repeat(-1))
+            lengths.append(len(ids) - before)
+        columns = np.asarray(ids, dtype=np.int64)
+        rows = np.repeat(np.arange(len(texts)), lengths)
+        known = columns >= 0
+        counts = sparse.csr_matrix(
+            (np.ones(int(known.sum())), (rows[known], columns[known])),
+            shape=(len(texts), self.width),
+            dtype=np.float64,
+        )
+        counts.sum_duplicates()
+        counts.sort_indices()
+        return sparse.csr_matrix(self.vectorizer._tfidf.transform(counts, copy=False))
+
+
+def _same(left: Any, right: Any) -> bool:
+    left, right = sparse.csr_matrix(left), sparse.csr_matrix(right)
+    left.sort_indices()
+    right.sort_indices()
+    return (
+        left.shape == right.shape
+        and np.array_equal(left.indptr, right.indptr)
+        and np.array_equal(left.indices, right.indices)
+        and np.array_equal(left.data, right.data)
+    )
+
+
+def fast_counts_for(vectorizer: Any) -> FastCounts | None:
+    """A :class:`FastCounts` when it reproduces ``vectorizer`` exactly, else ``None``.
+
+    Args:
+        vectorizer: the pipeline's fitted vectorizer.
+
+    Returns:
+        The fast path, or ``None`` when the vectorizer is configured differently from what
+        rolelens trains or the probe texts give any difference.
+    """
+    expected = {
+        "analyzer": "word",
+        "tokenizer": tokenize,
+        "preprocessor": None,
+        "lowercase": False,
+        "strip_accents": None,
+        "binary": False,
+        "input": "content",
+    }
+    try:
+        params = vectorizer.get_params()
+        if any(
+            params.get(key) is not value and params.get(key) != value
+            for key, value in expected.items()
+        ):
+            return None
+        if not hasattr(vectorizer, "_tfidf"):
+            return None
+        fast = FastCounts(vectorizer)
+        if not _same(fast.transform(PROBES), vectorizer.transform(PROBES)):
+            return None
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return fast

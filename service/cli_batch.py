@@ -1,0 +1,219 @@
+"""``rolelens batch IN -o OUT``: a thin shell over :mod:`classifier.batch_run`.
+
+Kept out of ``service/cli.py`` so the command line's other commands and this one change
+independently; ``cli.py`` registers it with ``cli.add_command``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor
+from pathlib import Path
+from types import FrameType
+from typing import Any, BinaryIO, TextIO
+
+import click
+from tqdm import tqdm
+
+from classifier.artifacts import load_current
+from classifier.batch import BatchScorer
+from classifier.batch_input import FORMATS
+from classifier.batch_output import atomic_text_file
+from classifier.batch_run import BatchOptions, Table, open_table, run_batch
+from classifier.batch_summary import BatchSummary
+from classifier.errors import UnusableInput
+from service.config import data_home
+
+EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class BadInput(click.ClickException):
+    """The input cannot be used: exit 2 with what to fix."""
+
+    exit_code = 2
+
+
+class Interrupted(click.ClickException):
+    """Stopped by Ctrl-C or SIGTERM: exit 130, no output file left behind."""
+
+    exit_code = 130
+
+
+def _format_of(name: str) -> str | None:
+    return EXTENSIONS.get(Path(name).suffix.lower()) if name != "-" else None
+
+
+@contextlib.contextmanager
+def _input(source: str) -> Iterator[BinaryIO]:
+    if source == "-":
+        yield sys.stdin.buffer
+        return
+    path = Path(source)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise BadInput(f"{source} {what}; give a CSV or JSON Lines file, or - for stdin")
+    with open(path, "rb") as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _output(target: str, source: str) -> Iterator[TextIO]:
+    if target == "-":
+        stream: TextIO = io.TextIOWrapper(
+            sys.stdout.buffer, encoding="utf-8", errors="replace", newline=""
+        )
+        try:
+            yield stream
+        finally:
+            stream.flush()
+            stream.detach()  # type: ignore[attr-defined]
+        return
+    path = Path(target)
+    if not path.parent.is_dir():
+        raise BadInput(f"the folder of {target} does not exist; create it or choose another OUT")
+    if source != "-" and path.exists() and path.samefile(source):
+        raise BadInput(f"OUT is the input file {source}; the input is never overwritten")
+    with atomic_text_file(path) as stream:
+        yield stream
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM unwind like Ctrl-C, so the temporary output file is removed."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding server): nothing to restore
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Bar:
+    """Rows, rows/s and (when the input's size is known) ETA on stderr; created lazily,
+    after the worker processes have started."""
+
+    def __init__(self, size: int | None, enabled: bool) -> None:
+        self.size = size
+        self.enabled = enabled
+        self.bar: tqdm[Any] | None = None
+
+    def __call__(self, rows: int, bytes_read: int) -> None:
+        if not self.enabled:
+            return
+        bar = self.bar
+        if bar is None:
+            bar = self.bar = tqdm(total=None, unit=" rows", file=sys.stderr, dynamic_ncols=True)
+        if self.size and bytes_read:
+            bar.total = max(rows, round(rows * self.size / bytes_read))
+        bar.update(rows - bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _summary(summary: BatchSummary, target: str) -> str:
+    labels = ", ".join(f"{label} {count:,}" for label, count in summary.per_label.items())
+    lines = [
+        f"{summary.rows_read:,} rows read, {summary.classified:,} classified ({labels}), "
+        f"{summary.errors:,} with errors"
+        + (f", {summary.notes:,} with notes" if summary.notes else ""),
+        f"encoding {summary.encoding}; {summary.input_format} in, {summary.output_format} out; "
+        f"model {summary.model_version}",
+        f"{summary.elapsed:.1f} s, {summary.rows_per_second:,.0f} rows/s; "
+        f"written to {'stdout' if target == '-' else target}",
+    ]
+    lines += [f"  {line}" for line in summary.first_errors]
+    return "\n".join(lines)
+
+
+@click.command("batch")
+@click.argument("source", metavar="IN")
+@click.option(
+    "-o",
+    "--output",
+    "target",
+    required=True,
+    metavar="OUT",
+    help="Where to write the results (- for stdout).",
+)
+@click.option(
+    "--text-column",
+    help="Column holding the posting (default: the first of "
+    "description, job_description, text, posting, body).",
+)
+@click.option("--title-column", help="Column holding a job title, prepended to the text.")
+@click.option("--id-column", help="Column naming each row in error messages.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Output format (default: from OUT's extension, else the input's).",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(FORMATS),
+    help="Input format (default: from IN's extension, else sniffed).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: the number of CPUs).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+def batch(
+    source: str,
+    target: str,
+    text_column: str | None,
+    title_column: str | None,
+    id_column: str | None,
+    fmt: str | None,
+    input_format: str | None,
+    jobs: int | None,
+    quiet: bool,
+) -> None:
+    """Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout)."""
+    options = BatchOptions(
+        text_column=text_column,
+        title_column=title_column,
+        id_column=id_column,
+        input_format=input_format or _format_of(source),
+        output_format=fmt or _format_of(target),
+        jobs=jobs or os.cpu_count() or 1,
+    )
+    with _input(source) as stream:
+        try:
+            table: Table = open_table(stream, options, name="-" if source == "-" else source)
+        except UnusableInput as exc:
+            raise BadInput(str(exc)) from None
+        scorer = BatchScorer.from_loaded(load_current(data_home()))
+        size = os.fstat(stream.fileno()).st_size if source != "-" else None
+        bar = _Bar(size, enabled=not quiet and sys.stderr.isatty())
+        try:
+            with _sigterm_as_interrupt(), _output(target, source) as sink:
+                summary = run_batch(table, sink, scorer, options, progress=bar)
+        except KeyboardInterrupt:
+            left = "stdout got part of the output" if target == "-" else f"{target} was not written"
+            raise Interrupted(f"interrupted; {left}") from None
+        except UnusableInput as exc:
+            raise BadInput(str(exc)) from None
+        except (OSError, BrokenExecutor) as exc:  # disk full, a worker killed for memory...
+            message = f"the batch failed and {target} was not written: {exc}"
+            raise click.ClickException(message) from None
+        finally:
+            bar.close()
+    if not quiet:
+        click.echo(_summary(summary, target), err=True)
