@@ -10,15 +10,48 @@ contributions: nothing is counted twice or lost.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from classifier.prediction import Phrase
 from classifier.text import token_spans
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A posting read once: its token count, kept tokens and every feature occurrence.
+
+    ``occurrences`` holds ``(start, end, feature index)`` for every n-gram that is a model
+    feature, in the order scikit-learn's analyzer produces them, so counting the indices
+    gives exactly the vectorizer's term counts.
+    """
+
+    token_count: int
+    tokens: list[tuple[str, int, int]]
+    occurrences: list[tuple[int, int, int]]
+
+
+def analyse(
+    text: str,
+    vocabulary: Mapping[str, int],
+    stop_words: Collection[str],
+    ngram_range: tuple[int, int],
+) -> Analysis:
+    """Tokenise ``text`` once and find every feature occurrence in it.
+
+    Args:
+        text: the posting, exactly as given.
+        vocabulary: feature text to index, the vectorizer's ``vocabulary_``.
+        stop_words: tokens the vectorizer drops before forming n-grams.
+        ngram_range: the vectorizer's ``ngram_range``.
+    """
+    all_tokens = token_spans(text)
+    tokens = [tok for tok in all_tokens if tok[0] not in stop_words]
+    return Analysis(len(all_tokens), tokens, _occurrences(tokens, vocabulary, ngram_range))
 
 
 @dataclass(frozen=True)
@@ -53,48 +86,46 @@ def _occurrences(
 
 def explain(
     text: str,
+    analysis: Analysis,
     contributions: npt.NDArray[np.float64],
-    vocabulary: Mapping[str, int],
     feature_names: Sequence[str],
-    stop_words: Collection[str],
-    ngram_range: tuple[int, int],
     classes: tuple[str, str],
 ) -> Explanation:
     """Map a posting's feature contributions back to phrases of its text.
 
     Args:
         text: the posting, exactly as given.
+        analysis: :func:`analyse` of ``text``.
         contributions: dense ``x_j·w_j`` for every feature (zero where absent).
-        vocabulary: feature text to index, the vectorizer's ``vocabulary_``.
         feature_names: index to feature text.
-        stop_words: tokens the vectorizer drops before forming n-grams.
-        ngram_range: the vectorizer's ``ngram_range``.
         classes: the model's ``classes_``; a positive weight pushes toward ``classes[1]``.
 
     Returns:
         All phrases, strongest (by absolute weight) first. Their weights sum to
         ``contributions.sum()`` up to rounding.
     """
-    all_tokens = token_spans(text)
-    tokens = [tok for tok in all_tokens if tok[0] not in stop_words]
-    occurrences = _occurrences(tokens, vocabulary, ngram_range)
-    per_feature = Counter(index for _, _, index in occurrences)
-    occurrences.sort()
+    # Each feature's contribution, shared equally among its occurrences.
+    per_feature: dict[int, int] = {}
+    for _, _, index in analysis.occurrences:
+        per_feature[index] = per_feature.get(index, 0) + 1
+    features = np.fromiter(per_feature, dtype=np.int64, count=len(per_feature))
+    counts = np.fromiter(per_feature.values(), dtype=np.float64, count=len(per_feature))
+    share = dict(zip(per_feature, (contributions[features] / counts).tolist(), strict=True))
 
-    # Merge overlapping occurrences into clusters: (start, end, {feature: occurrences}).
-    clusters: list[tuple[int, int, Counter[int]]] = []
-    for start, end, index in occurrences:
+    # Merge overlapping occurrences into clusters: [start, end, weight, features].
+    clusters: list[list[Any]] = []
+    for start, end, index in sorted(analysis.occurrences):
         if clusters and start < clusters[-1][1]:
-            c_start, c_end, members = clusters[-1]
-            members[index] += 1
-            clusters[-1] = (c_start, max(c_end, end), members)
+            cluster = clusters[-1]
+            cluster[1] = max(cluster[1], end)
+            cluster[2] += share[index]
+            cluster[3].add(index)
         else:
-            clusters.append((start, end, Counter({index: 1})))
+            clusters.append([start, end, share[index], {index}])
 
     # Gather clusters made of the same features: one phrase, several spans.
     grouped: dict[tuple[int, ...], tuple[list[tuple[int, int]], float]] = {}
-    for start, end, members in clusters:
-        weight = sum(float(contributions[i]) * k / per_feature[i] for i, k in members.items())
+    for start, end, weight, members in clusters:
         key = tuple(sorted(members))
         spans, total = grouped.get(key, ([], 0.0))
         spans.append((start, end))
@@ -111,12 +142,10 @@ def explain(
         for key, (spans, weight) in grouped.items()
     ]
     phrases.sort(key=lambda p: -abs(p.weight))
-    return Explanation(tuple(phrases), len(all_tokens), _covered(tokens, clusters))
+    return Explanation(tuple(phrases), analysis.token_count, _covered(analysis.tokens, clusters))
 
 
-def _covered(
-    tokens: Sequence[tuple[str, int, int]], clusters: Sequence[tuple[int, int, object]]
-) -> int:
+def _covered(tokens: Sequence[tuple[str, int, int]], clusters: Sequence[Sequence[Any]]) -> int:
     """How many ``tokens`` lie inside a cluster; both are sorted and clusters don't overlap.
 
     One sweep over both lists, so a long posting costs linear time, not tokens times clusters.

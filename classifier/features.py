@@ -23,7 +23,6 @@ it returns ``None`` and callers use ``vectorizer.transform``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -82,18 +81,23 @@ class FastCounts:
             A CSR matrix with sorted indices, one row per text.
         """
         get = self.vocabulary.get
-        ids: list[int] = []
-        lengths = []
-        for text in texts:
-            before = len(ids)
-            ids += map(get, self._features(text), repeat(-1))
-            lengths.append(len(ids) - before)
-        columns = np.asarray(ids, dtype=np.int64)
-        rows = np.repeat(np.arange(len(texts)), lengths)
+        return self.from_ids([[get(f, -1) for f in self._features(text)] for text in texts])
+
+    def from_ids(self, ids_per_text: Sequence[Sequence[int]]) -> sparse.csr_matrix:
+        """TF-IDF rows from each text's feature indices (one per occurrence; -1: unknown).
+
+        The counts go through the vectorizer's own TF-IDF step, so the weights are exactly
+        those of ``vectorizer.transform``.
+        """
+        lengths = [len(ids) for ids in ids_per_text]
+        columns = np.fromiter(
+            (i for ids in ids_per_text for i in ids), dtype=np.int64, count=sum(lengths)
+        )
+        rows = np.repeat(np.arange(len(ids_per_text)), lengths)
         known = columns >= 0
         counts = sparse.csr_matrix(
             (np.ones(int(known.sum())), (rows[known], columns[known])),
-            shape=(len(texts), self.width),
+            shape=(len(ids_per_text), self.width),
             dtype=np.float64,
         )
         counts.sum_duplicates()

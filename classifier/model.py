@@ -9,11 +9,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
+from scipy.special import expit
 from sklearn.pipeline import Pipeline
 
 from classifier.artifacts import LoadedVersion, TrainingPhrase, load_current, load_version
 from classifier.errors import InvalidPosting
-from classifier.explain import Explanation, explain
+from classifier.explain import Analysis, Explanation, analyse, explain
+from classifier.features import fast_counts_for
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
 
 DEFAULT_BAND = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
@@ -65,6 +67,8 @@ class RoleClassifier:
         self.max_phrases = max_phrases
         self.phrases = tuple(phrases)
         self._phrase_matrix = self.vectorizer.transform([p.text for p in self.phrases])
+        self.fast = fast_counts_for(self.vectorizer)
+        self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
 
     @classmethod
     def from_loaded(cls, loaded: LoadedVersion) -> RoleClassifier:
@@ -110,34 +114,44 @@ class RoleClassifier:
             results.extend(self._classify_chunk(batch[begin : begin + chunk_size]))
         return results
 
+    def _features(self, texts: list[str]) -> tuple[list[Analysis], sparse.csr_matrix]:
+        """Each text read once; its TF-IDF row built from the same reading when possible."""
+        analyses = [
+            analyse(text, self.vocabulary, self.stop_words, self.ngram_range) for text in texts
+        ]
+        if self.fast is None:
+            return analyses, sparse.csr_matrix(self.vectorizer.transform(texts))
+        ids = [[index for _, _, index in a.occurrences] for a in analyses]
+        return analyses, self.fast.from_ids(ids)
+
     def _classify_chunk(self, texts: list[str]) -> list[Prediction]:
-        features = sparse.csr_matrix(self.vectorizer.transform(texts))
-        logits = np.asarray(self.model.decision_function(features), dtype=np.float64)
-        probabilities = self.model.predict_proba(features)
-        contributions = sparse.csr_matrix(features.multiply(self.coef[np.newaxis, :]))
-        sums = np.asarray(contributions.sum(axis=1)).ravel()
-        role = np.abs(self.coef) >= self.evidence_rules["role_weight"]
-        role_counts = np.asarray(features[:, role].getnnz(axis=1)).ravel()
+        analyses, features = self._features(texts)
+        # The model's own arithmetic (decision_function, then expit for the positive class),
+        # without its input validation, which cost more than the product itself.
+        logits = np.asarray(features @ self.coef, dtype=np.float64) + self.bias
+        p_positive = expit(logits)
+        # x_j·w_j for every stored feature, and per-row sums, on the CSR arrays themselves:
+        # building sparse matrices for these cost more than the arithmetic.
+        indptr, indices = features.indptr, features.indices
+        values = features.data * self.coef[indices]
+        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        sums = np.bincount(rows, weights=values, minlength=len(texts))
+        role_counts = np.bincount(rows, weights=self._role[indices], minlength=len(texts))
         similar = self._similar(features)
         dense = np.zeros(len(self.coef))
         out = []
         for row, text in enumerate(texts):
-            lo, hi = contributions.indptr[row], contributions.indptr[row + 1]
-            dense[contributions.indices[lo:hi]] = contributions.data[lo:hi]
-            explanation = explain(
-                text,
-                dense,
-                self.vocabulary,
-                self.feature_names,
-                self.stop_words,
-                self.ngram_range,
-                self.classes,
-            )
-            dense[contributions.indices[lo:hi]] = 0.0
+            lo, hi = indptr[row], indptr[row + 1]
+            dense[indices[lo:hi]] = values[lo:hi]
+            explanation = explain(text, analyses[row], dense, self.feature_names, self.classes)
+            dense[indices[lo:hi]] = 0.0
             out.append(
                 self._prediction(
                     explanation,
-                    dict(zip(self.classes, map(float, probabilities[row]), strict=True)),
+                    {
+                        self.classes[0]: float(1.0 - p_positive[row]),
+                        self.classes[1]: float(p_positive[row]),
+                    },
                     Score(float(logits[row]), self.bias, float(sums[row])),
                     known_terms=int(hi - lo),
                     role_terms=int(role_counts[row]),
@@ -208,15 +222,7 @@ class RoleClassifier:
 
     def all_phrases(self, text: str) -> tuple[Phrase, ...]:
         """Every phrase of ``text`` with its weight, untruncated (for audits and tests)."""
-        features = sparse.csr_matrix(self.vectorizer.transform([text]))
+        [analysis], features = self._features([text])
         dense = np.zeros(len(self.coef))
         dense[features.indices] = features.data * self.coef[features.indices]
-        return explain(
-            text,
-            dense,
-            self.vocabulary,
-            self.feature_names,
-            self.stop_words,
-            self.ngram_range,
-            self.classes,
-        ).phrases
+        return explain(text, analysis, dense, self.feature_names, self.classes).phrases

@@ -20,6 +20,16 @@ TOKEN_RE = re.compile(r"(?i:\ba/b\b|\bc\+\+|\bc#|\bci/cd\b)|\b\w\w+\b")
 LOWER_TOKEN_RE = re.compile(r"a/b\b|c\+\+|c#|ci/cd\b|\w\w+")
 
 
+CAPITAL_SIGMA = "\u03a3"
+
+
+def _lowers_in_place(text: str, lowered: str) -> bool:
+    # Every character but "İ" lower-cases to one character of the same \w class, and only
+    # capital sigma lower-cases by context; elsewhere matching the lower-cased text gives
+    # the same tokens at the same offsets.
+    return len(lowered) == len(text) and CAPITAL_SIGMA not in text
+
+
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into lower-cased tokens, as the model's vectorizer sees them.
 
@@ -29,6 +39,9 @@ def tokenize(text: str) -> list[str]:
     Returns:
         The tokens in order of appearance.
     """
+    lowered = text.lower()
+    if _lowers_in_place(text, lowered):
+        return LOWER_TOKEN_RE.findall(lowered)
     return [match.group().lower() for match in TOKEN_RE.finditer(text)]
 
 
@@ -41,4 +54,7 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     Returns:
         ``(token, start, end)`` triples where ``text[start:end].lower() == token``.
     """
+    lowered = text.lower()
+    if _lowers_in_place(text, lowered):
+        return [(m.group(), m.start(), m.end()) for m in LOWER_TOKEN_RE.finditer(lowered)]
     return [(m.group().lower(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]

@@ -7,8 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.errors import InvalidPosting
+from classifier.features import _same
 from classifier.labels import DATA_SCIENCE, LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier, strength_of
 from tests.conftest import REPO
@@ -156,3 +159,28 @@ def test_bias_and_coefficients_belong_to_ml_engineering(classifier: RoleClassifi
     assert classifier.classes == (DATA_SCIENCE, ML_ENGINEERING)
     kubernetes = classifier.vocabulary["kubernetes"]
     assert np.sign(classifier.coef[kubernetes]) > 0
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(st.characters(exclude_categories=("Cs",)), max_size=8),
+            st.sampled_from(["deploy", "models", "to", "production", "A/B", "İ", "Σ", " ", "."]),
+        ),
+        max_size=30,
+    ).map(" ".join)
+)
+@settings(max_examples=150, deadline=None)
+def test_one_reading_gives_the_vectorizers_own_features(text: str) -> None:
+    classifier = _SESSION_CLASSIFIER[0]
+    assert classifier.fast is not None, "the trained model should get the one-reading path"
+    _, ours = classifier._features([text, POSTINGS[0]])
+    assert _same(ours, classifier.vectorizer.transform([text, POSTINGS[0]]))
+
+
+_SESSION_CLASSIFIER: list[RoleClassifier] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _remember(classifier: RoleClassifier) -> None:
+    _SESSION_CLASSIFIER[:] = [classifier]
