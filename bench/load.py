@@ -37,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 # Run as `python bench/load.py`, Python puts bench/ first on the path, where bench/http.py
@@ -261,13 +262,16 @@ def main() -> None:
                         args.connections,
                         args.change_seconds,
                         args.max_requests,
-                        lambda command=command: rolelens(home, *command),
+                        partial(rolelens, home, *command),
                     )
                 )
             counted = counted_requests(port)
         finally:
             stop(server)
         report(phases, args.connections, counted)
+        if any(phase.failures for phase in phases):
+            tail = log.read_text(errors="replace").splitlines()[-20:]
+            print("  server log, last lines:\n    " + "\n    ".join(tail))
     finally:
         for folder in temporary:
             folder.cleanup()
