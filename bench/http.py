@@ -16,80 +16,22 @@ otherwise one is trained into a temporary folder.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-# This file is bench/http.py: take its folder off the path so `http` is the standard library.
+# Run as `python bench/http.py`, Python puts bench/ first on the path, where this file would
+# hide the standard library's `http`: put the repository root there instead.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import http.client
 
-REPO = Path(__file__).resolve().parent.parent
-ROLELENS = Path(sys.executable).parent / "rolelens"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def posting_3kb() -> bytes:
-    postings = REPO / "fixtures" / "postings"
-    text = (postings / "ml_engineer_platform.txt").read_text(encoding="utf-8")
-    text += "\n" + (postings / "data_scientist_retail.txt").read_text(encoding="utf-8")
-    return json.dumps({"text": text[:3000]}).encode()
-
-
-def model_home(stack: list[tempfile.TemporaryDirectory[str]]) -> Path:
-    home = Path(os.environ.get("ROLELENS_HOME") or "var")
-    if (home / "models" / "CURRENT").is_file():
-        return home
-    from training.retrain import retrain
-
-    folder = tempfile.TemporaryDirectory(prefix="rolelens-bench-")
-    stack.append(folder)
-    print(f"no model in {home}; training one into {folder.name}", file=sys.stderr)
-    retrain(Path(folder.name))
-    return Path(folder.name)
-
-
-def start(home: Path, port: int, setup: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ROLELENS_HOME": str(home)}  # request log on, as `make run` has it
-    if setup:
-        env["GUNICORN_CMD_ARGS"] = setup
-    with open(log, "wb") as sink:
-        process = subprocess.Popen(
-            [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}; see {log}")
-        try:
-            if (
-                request(
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=5), "GET", "/readyz", None
-                )
-                == 200
-            ):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit(f"server not ready within 60 s; see {log}")
+from bench._server import free_port, model_home, posting_3kb, request, start
 
 
 def server_cpu_seconds(master: int) -> float | None:
@@ -107,18 +49,6 @@ def server_cpu_seconds(master: int) -> float | None:
         return total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
-
-
-def request(
-    connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None
-) -> int:
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    connection.request(method, path, body, headers)
-    response = connection.getresponse()
-    response.read()
-    if response.will_close:
-        connection.close()  # http.client reconnects on the next request
-    return response.status
 
 
 def load(
@@ -186,7 +116,7 @@ def bench(home: Path, setup: str, seconds: float, connections: int) -> None:
     port = free_port()
     with tempfile.NamedTemporaryFile(prefix="rolelens-bench-", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
-    process = start(home, port, setup, log_path)
+    process = start(home, port, log_path, setup)
     try:
         body = posting_3kb()
         pid = process.pid

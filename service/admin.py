@@ -17,6 +17,7 @@ from classifier.errors import ArtifactError, ModelNotFound
 from classifier.labels import LABELS
 from service.auth import admin_only
 from service.errors import ApiProblem
+from service.metrics import metrics
 from service.postings import read_json
 from training.errors import PhraseNotFound, PromotionRefused, RetrainBusy, TrainingError
 from training.registry import list_versions
@@ -123,7 +124,8 @@ def retrain_now() -> Response:
             422, "invalid_field", f"packs must be a list of: {', '.join(SOURCES)}", field="packs"
         )
     try:
-        result = retrain(_home(), packs, force=bool(body.get("force", False)))
+        with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
+            result = retrain(_home(), packs, force=bool(body.get("force", False)))
     except PromotionRefused as exc:
         raise ApiProblem(409, "promotion_refused", str(exc)) from None
     except RetrainBusy as exc:
@@ -163,7 +165,10 @@ def rollback_now() -> Response:
         raise ApiProblem(422, "invalid_field", "version must be a string", field="version")
     before = _serving()
     try:
-        now = rollback(_home(), version)
+        with metrics().outcome(
+            "rollback", refused=(ModelNotFound, RetrainBusy, ArtifactError, TrainingError)
+        ):
+            now = rollback(_home(), version)
     except ModelNotFound as exc:
         raise ApiProblem(404, "not_found", str(exc)) from None
     except RetrainBusy as exc:

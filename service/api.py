@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from classifier.model import RoleClassifier
 from service.config import LIMIT_NAMES
+from service.metrics import metrics
 from service.model_holder import ModelHolder
 from service.openapi import document
 from service.postings import batch_body, classify_body
@@ -34,7 +35,9 @@ def classify() -> Response:
     posting = classify_body(
         request, int(current_app.config["MAX_POSTING_CHARS"]), LIMIT_NAMES["MAX_POSTING_CHARS"]
     )
-    return jsonify(serving().classify(posting.text).to_dict())
+    prediction = serving().classify(posting.text)
+    metrics().record_predictions([prediction])
+    return jsonify(prediction.to_dict())
 
 
 @bp.post("/classify/batch")
@@ -48,6 +51,7 @@ def classify_batch() -> Response:
     )
     classifier = serving()
     predictions = classifier.classify_many([p.text for p in postings])
+    metrics().record_predictions(predictions, batch=True)
     results: list[dict[str, Any]] = [
         {"id": posting.id if posting.id is not None else n, **prediction.to_dict()}
         for n, (posting, prediction) in enumerate(zip(postings, predictions, strict=True))

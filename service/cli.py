@@ -19,10 +19,12 @@ from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
+from service import multiproc
 from service.cli_batch import batch
 from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
+from service.logformat import check_format
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate as run_evaluation
 from training.evaluate import plot, read_labeled
@@ -226,6 +228,11 @@ def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
 )
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the web page and JSON API with gunicorn (training the default model if none)."""
+    try:
+        check_format(os.environ.get("ROLELENS_LOG_FORMAT"))
+        multiproc.prepare()  # before gunicorn imports prometheus-client: see service.multiproc
+    except (ValueError, multiproc.MetricsDirError) as exc:
+        raise BadInput(str(exc)) from None
     home = data_home()
     try:
         version = current_version(home)

@@ -15,6 +15,8 @@ work that holds the GIL, so:
   follows ``models/CURRENT`` itself.
 
 ``WEB_CONCURRENCY`` or ``--workers`` change the worker count; ``GUNICORN_CMD_ARGS`` adds flags.
+``ROLELENS_LOG_FORMAT`` (``text`` or ``json``) and ``ROLELENS_LOG_LEVEL`` shape the logs;
+``PROMETHEUS_MULTIPROC_DIR`` (default: a private temporary folder) holds the workers' metrics.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+
+from service import multiproc
+from service.logformat import log_config
 
 bind = "127.0.0.1:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 1))
@@ -34,24 +39,15 @@ graceful_timeout = 10
 # benchmark) would fight over it and nothing here uses it. Older versions ignore the name.
 control_socket_disable = True
 
-_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
-_STDERR = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
-logconfig_dict: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": _FORMAT}},
-    "handlers": {"stderr": _STDERR},
-    "root": {"level": "WARNING", "handlers": ["stderr"]},
-    "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-        "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
-        "rolelens": {
-            "level": os.environ.get("ROLELENS_LOG_LEVEL", "INFO"),
-            "handlers": ["stderr"],
-            "propagate": False,
-        },
-    },
-}
+# Logs: the human line, or one JSON object per line with ROLELENS_LOG_FORMAT=json.
+logconfig_dict = log_config(
+    os.environ.get("ROLELENS_LOG_FORMAT"), os.environ.get("ROLELENS_LOG_LEVEL")
+)
+
+# Metrics: gunicorn evaluates this module before it loads (preloads) the app, and
+# prometheus-client picks multiprocess mode when it is imported, so the shared folder is set
+# here, before the app imports it (``rolelens serve`` has usually set it already).
+multiproc_dir = multiproc.prepare()
 
 
 def when_ready(server: Any) -> None:
@@ -59,6 +55,7 @@ def when_ready(server: Any) -> None:
     for listener in server.LISTENERS:
         host, port = listener.sock.getsockname()[:2]
         server.log.info("rolelens page: http://%s:%s/", host, port)
+    server.log.info("metrics of all workers at /metrics (files in %s)", multiproc_dir)
 
 
 def post_worker_init(worker: Any) -> None:
@@ -68,3 +65,16 @@ def post_worker_init(worker: Any) -> None:
         holder.get()
     except Exception as exc:  # the worker still serves /healthz; /readyz says 503 and why
         logging.getLogger("rolelens.model").error("no model loaded at start-up: %s", exc)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Tell prometheus-client a worker is gone, so its live gauges stop counting."""
+    # Imported here: at the top it would load prometheus-client before multiproc.prepare().
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    """Delete the metrics folder if it was made for this run (never one the operator named)."""
+    multiproc.remove_if_private()

@@ -11,6 +11,7 @@ from typing import Any
 
 from classifier.labels import LABELS
 from service import openapi_admin
+from service.metrics import OPENAPI_OPERATION as METRICS_OPERATION
 
 Schema = dict[str, Any]
 
@@ -282,6 +283,7 @@ def document(config: Mapping[str, Any]) -> Schema:
             },
             **openapi_admin.PATHS,
             "/healthz": {"get": _op("Liveness", "the process answers", "Health", op_id="healthz")},
+            "/metrics": {"get": METRICS_OPERATION},
             "/readyz": {
                 "get": _op(
                     "Readiness", "a model is loaded and self-tested", "Ready", 503, op_id="readyz"

@@ -16,9 +16,9 @@ SHARED = REPO.parent / "shared"
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's ROLELENS_* settings."""
+    """No test sees the developer's ROLELENS_* settings or a metrics folder of theirs."""
     for name in list(os.environ):
-        if name.startswith("ROLELENS_"):
+        if name.startswith("ROLELENS_") or name == "PROMETHEUS_MULTIPROC_DIR":
             monkeypatch.delenv(name)
 
 

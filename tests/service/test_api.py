@@ -128,8 +128,9 @@ def test_every_request_logs_one_line_with_status_duration_and_model(
         client.get("/nope")
     lines = [r.getMessage() for r in caplog.records if r.name == "rolelens.request"]
     assert len(lines) == 2
-    method, path, status, duration, model = lines[0].split()
+    method, path, status, duration, model, rid = lines[0].split()
     assert (method, path, status) == ("POST", "/api/v1/classify", "200")
     assert duration.endswith("ms") and float(duration[:-2]) >= 0
     assert model == f"model={current_version(trained_home)}"
-    assert lines[1].startswith("GET /nope 404 ") and lines[1].endswith("model=-")
+    assert rid.startswith("id=") and len(rid) > 3
+    assert lines[1].startswith("GET /nope 404 ") and " model=- id=" in lines[1]

@@ -97,6 +97,7 @@ def test_serve_trains_the_default_model_when_none_exists_then_runs_gunicorn(
         return type("Result", (), {"version": "v-new"})()
 
     monkeypatch.setenv("ROLELENS_HOME", str(tmp_path))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     monkeypatch.setattr("service.cli.retrain", fake_retrain)
     monkeypatch.setattr("service.cli.os.execv", lambda path, args: executed.append(args))
     result = CliRunner().invoke(cli, ["serve", "--port", "8123"])

@@ -1,0 +1,100 @@
+"""How log lines look: the human line (default) or one JSON object per line.
+
+``ROLELENS_LOG_FORMAT=json`` makes every line, gunicorn's own included, a JSON object with
+``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message`` and ``process``; request lines
+add ``method``, ``path``, ``status``, ``duration_ms``, ``model_version`` and ``request_id``,
+and any line logged while a request is handled carries that ``request_id``. A traceback
+goes in ``exc_info``. :func:`log_config` builds the ``logging.config`` dictionary that
+``service.gunicorn_conf`` hands to gunicorn; nothing here configures logging on import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import g, has_request_context
+
+FORMATS = ("text", "json")
+REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "model_version", "request_id")
+TEXT_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+        }
+        for key in REQUEST_FIELDS:
+            if hasattr(record, key):  # null when known to be absent (no model on a 404)
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the request id to records logged while a request is handled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None and has_request_context():
+            record.request_id = g.get("request_id")
+        return True
+
+
+def check_format(value: str | None) -> str:
+    """The log format named by ``ROLELENS_LOG_FORMAT`` (``text`` when unset).
+
+    Raises:
+        ValueError: the value is neither ``text`` nor ``json``.
+    """
+    name = (value or "text").strip().lower()
+    if name not in FORMATS:
+        raise ValueError(f"ROLELENS_LOG_FORMAT must be 'text' or 'json', not {value!r}")
+    return name
+
+
+def log_config(log_format: str | None, level: str | None) -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` mapping for gunicorn: all lines to stderr.
+
+    Args:
+        log_format: ``text`` or ``json`` (None: ``text``).
+        level: level of the ``rolelens`` loggers (None: ``INFO``).
+
+    Raises:
+        ValueError: an unknown format.
+    """
+    formatter = (
+        {"()": f"{__name__}.JsonFormatter"}
+        if check_format(log_format) == "json"
+        else {"format": TEXT_FORMAT}
+    )
+    stderr = {
+        "class": "logging.StreamHandler",
+        "formatter": "main",
+        "filters": ["request_id"],
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"main": formatter},
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
+        "handlers": {"stderr": stderr},
+        "root": {"level": "WARNING", "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+            "rolelens": {"level": level or "INFO", "handlers": ["stderr"], "propagate": False},
+        },
+    }
