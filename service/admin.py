@@ -166,7 +166,11 @@ def models() -> Response:
     home, serving = _home(), _serving()
     versions = []
     for name in list_versions(home):
-        card = read_card(home, name)
+        try:
+            card = read_card(home, name)
+        except ArtifactError as exc:  # list it, say what is wrong: one bad folder is no 500
+            versions.append({"version": name, "serving": name == serving, "problem": str(exc)})
+            continue
         versions.append(
             {
                 "version": name,

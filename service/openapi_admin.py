@@ -253,6 +253,10 @@ SCHEMAS: Schema = {
                         "created_at": {"type": ["string", "null"]},
                         "validation_macro_f1": {"type": ["number", "null"]},
                         "serving": {"type": "boolean"},
+                        "problem": {
+                            "type": "string",
+                            "description": "why this version cannot serve (unreadable card)",
+                        },
                     },
                 },
             },
