@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import admin, api, errors, health, requestlog, security, web
+from service import admin, api, errors, health, ratelimit, requestlog, security, web
 from service.config import APP_DEFAULTS, data_home
 from service.model_holder import ModelHolder
 
@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rolelens"] = ModelHolder(home, float(app.config["RELOAD_INTERVAL"]))
     errors.init_app(app)
     security.init_app(app)
+    ratelimit.init_app(app)
     requestlog.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
