@@ -11,8 +11,7 @@ from typing import Any
 
 from classifier.labels import LABELS
 from service import openapi_admin
-from service.openapi_problems import problems as _problems
-from service.openapi_problems import with_common_problems
+from service.openapi_problems import problems, with_common_problems
 
 Schema = dict[str, Any]
 
@@ -199,7 +198,7 @@ def _op(
         "operationId": op_id,
         "responses": {
             "200": {"description": ok, "content": _json(schema)},
-            **_problems(*errors),
+            **problems(*errors),
             "default": {
                 "description": "any other error (404, 405, 500, ...), with a detail to act on",
                 "content": {"application/problem+json": {"schema": _ref("Problem")}},
