@@ -8,7 +8,9 @@ Layout under the data directory (``ROLELENS_HOME``)::
     models/<version>/card.json     provenance, checksums, versions, metrics, band edges
 
 joblib files are code: :func:`load_version` unpickles only a ``model.joblib`` whose sha256
-matches the card beside it, written by the same scikit-learn version, inside the registry.
+matches the card beside it, written by the same scikit-learn version, inside the registry:
+version names cannot hold a path, and a version folder or file that is a symbolic link (which
+could point anywhere) is refused.
 The writer lives in ``training.registry``.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,13 +76,25 @@ def version_dir(home: Path, version: str) -> Path:
 
     Raises:
         ModelNotFound: the name is not a plain version name.
+        ArtifactError: the folder is a symbolic link.
     """
     if not VERSION_RE.match(version) or version in {".", ".."}:
         raise ModelNotFound(
             f"{version!r} is not a version name (letters, digits, '.', '_', '-'); "
             "see `rolelens models list`"
         )
-    return models_dir(home) / version
+    folder = models_dir(home) / version
+    _refuse_link(folder, f"model version {version!r}")
+    return folder
+
+
+def _refuse_link(path: Path, what: str) -> None:
+    """Refuse a symbolic link: it could lead out of the registry to a file it never wrote."""
+    if path.is_symlink():
+        raise ArtifactError(
+            f"{what} is a symbolic link ({path} -> {os.readlink(path)}); only files the "
+            "registry wrote inside it are loaded: remove the link and retrain or roll back"
+        )
 
 
 def current_version(home: Path) -> str:
@@ -110,6 +125,7 @@ def read_card(home: Path, version: str) -> dict[str, Any]:
     folder = version_dir(home, version)
     if not folder.is_dir():
         raise ModelNotFound(f"no model version {version!r}; see `rolelens models list`")
+    _refuse_link(folder / CARD_FILE, f"{CARD_FILE} of model version {version!r}")
     try:
         card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -124,6 +140,7 @@ def read_card(home: Path, version: str) -> dict[str, Any]:
 
 def _verify(folder: Path, name: str, expected: object, version: str) -> None:
     path = folder / name
+    _refuse_link(path, f"{name} of model version {version!r}")
     if not path.is_file():
         raise ArtifactError(f"model version {version!r} has no {name}; retrain or roll back")
     actual = sha256_file(path)

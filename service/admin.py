@@ -25,6 +25,7 @@ from training.retrain import SOURCES, open_store, retrain, rollback
 from training.store import check_name
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
+TRUE, FALSE = frozenset({"1", "true", "yes"}), frozenset({"0", "false", "no"})
 PHRASE_EXAMPLE = '{"text": "deploy models with Kubernetes", "label": "ml_engineering"}'
 
 
@@ -39,19 +40,38 @@ def _serving() -> str | None:
         return None
 
 
-def _object(example: str) -> dict[str, Any]:
+def _object(example: str, fields: frozenset[str]) -> dict[str, Any]:
     body = read_json(request, example)
     if not isinstance(body, dict):
         raise ApiProblem(422, "invalid_field", f"send a JSON object like {example}", field="body")
+    unknown = sorted(set(body) - fields)
+    if unknown:
+        raise ApiProblem(
+            422,
+            "invalid_field",
+            f"unknown field {unknown[0]!r}; fields are: {', '.join(sorted(fields))}",
+            field=unknown[0],
+        )
     return body
 
 
 def _author(body: dict[str, Any]) -> str:
     who = body.get("by", "api")
+    if not isinstance(who, str):
+        raise ApiProblem(422, "invalid_field", "by must be a string: the author's name", field="by")
     try:
-        return check_name(who) if isinstance(who, str) else check_name(repr(who))
+        return check_name(who)
     except TrainingError as exc:
         raise ApiProblem(422, "invalid_field", str(exc), field="by") from None
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise ApiProblem(
+            422, "invalid_field", f"{name} must be true or false (JSON booleans)", field=name
+        )
+    return value
 
 
 @bp.get("/phrases")
@@ -62,7 +82,15 @@ def list_phrases() -> Response:
         raise ApiProblem(
             422, "invalid_field", f"label must be one of {', '.join(LABELS)}", field="label"
         )
-    removed = request.args.get("include_removed", "false").lower() in {"1", "true", "yes"}
+    flag = request.args.get("include_removed", "false").lower()
+    if flag not in TRUE | FALSE:
+        raise ApiProblem(
+            422,
+            "invalid_field",
+            f"include_removed must be one of {', '.join(sorted(TRUE | FALSE))}",
+            field="include_removed",
+        )
+    removed = flag in TRUE
     found = open_store(_home()).list_phrases(label, request.args.get("source"), removed)
     return jsonify({"count": len(found), "phrases": [p.to_dict() for p in found]})
 
@@ -71,14 +99,13 @@ def list_phrases() -> Response:
 @admin_only
 def add_phrases() -> tuple[Response, int]:
     """Add one phrase (``text``, ``label``) or many (``phrases``: [...], ``atomic``)."""
-    body = _object(PHRASE_EXAMPLE)
-    unknown = set(body) - {"text", "label", "phrases", "by", "atomic"}
-    if unknown:
+    body = _object(PHRASE_EXAMPLE, frozenset({"text", "label", "phrases", "by", "atomic"}))
+    if "phrases" in body and ("text" in body or "label" in body):
         raise ApiProblem(
             422,
             "invalid_field",
-            f'unknown field {sorted(unknown)[0]!r}; send {PHRASE_EXAMPLE} or {{"phrases": [...]}}',
-            field=sorted(unknown)[0],
+            f'send either one phrase {PHRASE_EXAMPLE} or a "phrases" list, not both',
+            field="phrases",
         )
     rows = body.get("phrases", [body] if "text" in body or "label" in body else None)
     if not isinstance(rows, list) or not rows:
@@ -92,8 +119,8 @@ def add_phrases() -> tuple[Response, int]:
         (row.get("text"), row.get("label")) if isinstance(row, dict) else (row, None)
         for row in rows
     ]
-    atomic = bool(body.get("atomic", False))
-    results = open_store(_home()).add_many(pairs, _author(body), _serving(), atomic=atomic)
+    author, atomic = _author(body), _flag(body, "atomic")
+    results = open_store(_home()).add_many(pairs, author, _serving(), atomic=atomic)
     summary = Counter(r.status for r in results)
     status = 201 if summary["added"] else 200
     if "phrases" not in body and results[0].status in ("invalid", "conflict"):
@@ -117,7 +144,7 @@ def remove_phrase(phrase_id: int) -> Response:
 @admin_only
 def retrain_now() -> Response:
     """Train on the packs and the store, check, and promote if good enough."""
-    body = _object('{"force": false}') if request.get_data() else {}
+    body = _object('{"force": false}', frozenset({"force", "packs"})) if request.get_data() else {}
     packs = body.get("packs", list(SOURCES))
     if not isinstance(packs, list) or not packs or any(p not in SOURCES for p in packs):
         raise ApiProblem(
@@ -125,7 +152,7 @@ def retrain_now() -> Response:
         )
     try:
         with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
-            result = retrain(_home(), packs, force=bool(body.get("force", False)))
+            result = retrain(_home(), packs, force=_flag(body, "force"))
     except PromotionRefused as exc:
         raise ApiProblem(409, "promotion_refused", str(exc)) from None
     except RetrainBusy as exc:
@@ -141,7 +168,11 @@ def models() -> Response:
     home, serving = _home(), _serving()
     versions = []
     for name in list_versions(home):
-        card = read_card(home, name)
+        try:
+            card = read_card(home, name)
+        except ArtifactError as exc:  # list it, say what is wrong: one bad folder is no 500
+            versions.append({"version": name, "serving": name == serving, "problem": str(exc)})
+            continue
         versions.append(
             {
                 "version": name,
@@ -159,7 +190,8 @@ def models() -> Response:
 @admin_only
 def rollback_now() -> Response:
     """Serve the previous version again, or the one named in ``version``."""
-    body = _object('{"version": "20261123T120000Z-abc123"}') if request.get_data() else {}
+    example = '{"version": "20261123T120000Z-abc123"}'
+    body = _object(example, frozenset({"version"})) if request.get_data() else {}
     version = body.get("version")
     if version is not None and not isinstance(version, str):
         raise ApiProblem(422, "invalid_field", "version must be a string", field="version")

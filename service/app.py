@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import admin, api, errors, health, metrics, requestlog, web
+from service import admin, api, errors, health, metrics, ratelimit, requestlog, security, web
 from service.config import APP_DEFAULTS, data_home
 from service.model_holder import ModelHolder
 
@@ -32,6 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["rolelens"] = ModelHolder(home, float(app.config["RELOAD_INTERVAL"]))
     errors.init_app(app)
+    security.init_app(app)
+    ratelimit.init_app(app)
     requestlog.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(api.bp)

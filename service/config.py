@@ -17,6 +17,7 @@ APP_DEFAULTS: dict[str, Any] = {
     "MAX_BATCH_SIZE": 100,  # postings in one batch request
     "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
     "ADMIN_TOKEN": None,  # bearer token for writes over HTTP; None: writes are refused
+    "RATE_LIMIT": None,  # e.g. "60/minute": requests per client address to /api/, per worker
 }
 
 #: The limits a client can run into, as named in error messages.

@@ -9,12 +9,14 @@
 
 A problem has ``type`` (``about:blank``: the status says what kind), ``title`` (the status
 phrase), ``status``, ``detail``, ``instance`` (the request path) and ``code``, a stable
-machine-readable name; problems about a limit also carry ``limit`` and ``setting``.
+machine-readable name; problems about a limit also carry ``limit`` and ``setting``. An
+``ApiProblem`` may add response headers: the rate limit's 429 sends ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -40,11 +42,20 @@ ADVICE = {
 class ApiProblem(Exception):
     """An error a view reports to the client; ``extra`` members are added to the problem."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = dict(headers or {})
         self.extra = extra
 
 
@@ -94,7 +105,9 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _api_problem(exc: ApiProblem) -> Response:
-    return problem(exc.status, exc.code, exc.detail, **exc.extra)
+    response = problem(exc.status, exc.code, exc.detail, **exc.extra)
+    response.headers.update(exc.headers)
+    return response
 
 
 def _unavailable(exc: ModelUnavailable) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 from classifier.labels import LABELS
 from service import openapi_admin
 from service.metrics import OPENAPI_OPERATION as METRICS_OPERATION
+from service.openapi_problems import problems, with_common_problems
 
 Schema = dict[str, Any]
 
@@ -37,6 +38,12 @@ NUMBER: Schema = {"type": "number"}
 INTEGER: Schema = {"type": "integer", "minimum": 0}
 STRING: Schema = {"type": "string"}
 LABEL: Schema = {"type": "string", "enum": list(LABELS)}
+TEXT: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"\S",
+    "description": "a posting: at least one character that is not white space",
+}
 SPAN: Schema = {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2}
 
 PREDICTION: dict[str, Schema] = {
@@ -103,7 +110,7 @@ SCHEMAS: dict[str, Schema] = {
     "Prediction": _obj(PREDICTION),
     "ClassifyRequest": _obj(
         {
-            "text": {"type": "string", "minLength": 1, "description": "the posting"},
+            "text": {**TEXT, "description": "the posting"},
             "title": {"type": ["string", "null"], "description": "put before the text"},
         },
         required=("text",),
@@ -119,7 +126,7 @@ SCHEMAS: dict[str, Schema] = {
                             "type": ["string", "integer", "null"],
                             "description": "echoed back; the position when absent",
                         },
-                        "text": {"type": "string", "minLength": 1},
+                        "text": TEXT,
                     },
                     required=("text",),
                 ),
@@ -173,6 +180,7 @@ SCHEMAS: dict[str, Schema] = {
             "limit": {"type": "integer", "description": "the limit that was passed"},
             "setting": {**STRING, "description": "the variable that sets the limit"},
             "allowed": {"type": "array", "items": STRING},
+            "retry_after": {"type": "integer", "description": "seconds to wait (429)"},
         },
         required=("type", "title", "status", "detail"),
     ),
@@ -183,23 +191,6 @@ def _json(schema: str) -> Schema:
     return {"application/json": {"schema": _ref(schema)}}
 
 
-def _problems(*statuses: int) -> dict[str, Schema]:
-    text = {
-        400: "malformed JSON or undecodable text",
-        413: "a limit was passed (named)",
-        415: "unsupported Content-Type",
-        422: "a field is missing, empty or mistyped",
-        503: "no model is loaded",
-    }
-    return {
-        str(s): {
-            "description": text[s],
-            "content": {"application/problem+json": {"schema": _ref("Problem")}},
-        }
-        for s in statuses
-    }
-
-
 def _op(
     summary: str, ok: str, schema: str, *errors: int, body: Schema | None = None, op_id: str
 ) -> Schema:
@@ -208,7 +199,7 @@ def _op(
         "operationId": op_id,
         "responses": {
             "200": {"description": ok, "content": _json(schema)},
-            **_problems(*errors),
+            **problems(*errors),
             "default": {
                 "description": "any other error (404, 405, 500, ...), with a detail to act on",
                 "content": {"application/problem+json": {"schema": _ref("Problem")}},
@@ -229,7 +220,7 @@ def document(config: Mapping[str, Any]) -> Schema:
     )
     classify_body = {
         **_json("ClassifyRequest"),
-        "text/plain": {"schema": {"type": "string", "minLength": 1}},
+        "text/plain": {"schema": TEXT},
     }
     return {
         "openapi": "3.1.0",
@@ -240,56 +231,69 @@ def document(config: Mapping[str, Any]) -> Schema:
             "engineering, and which phrases drove the call? Errors are "
             f"application/problem+json (RFC 9457). {limits}",
         },
-        "paths": {
-            "/api/v1/classify": {
-                "post": _op(
-                    "Classify one posting",
-                    "the call, its phrases and the model version",
-                    "Prediction",
-                    400,
-                    413,
-                    415,
-                    422,
-                    503,
-                    body=classify_body,
-                    op_id="classify",
-                )
-            },
-            "/api/v1/classify/batch": {
-                "post": _op(
-                    "Classify several postings",
-                    "one result per posting, in order",
-                    "BatchResponse",
-                    400,
-                    413,
-                    415,
-                    422,
-                    503,
-                    body=_json("BatchRequest"),
-                    op_id="classifyBatch",
-                )
-            },
-            "/api/v1/model": {
-                "get": _op("The serving model's card", "the card", "ModelCard", 503, op_id="model")
-            },
-            "/api/v1/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "operationId": "openapi",
-                    "responses": {
-                        "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
-                    },
-                }
-            },
-            **openapi_admin.PATHS,
-            "/healthz": {"get": _op("Liveness", "the process answers", "Health", op_id="healthz")},
-            "/metrics": {"get": METRICS_OPERATION},
-            "/readyz": {
-                "get": _op(
-                    "Readiness", "a model is loaded and self-tested", "Ready", 503, op_id="readyz"
-                )
-            },
-        },
+        "paths": with_common_problems(
+            {
+                "/api/v1/classify": {
+                    "post": _op(
+                        "Classify one posting",
+                        "the call, its phrases and the model version",
+                        "Prediction",
+                        400,
+                        413,
+                        415,
+                        422,
+                        503,
+                        body=classify_body,
+                        op_id="classify",
+                    )
+                },
+                "/api/v1/classify/batch": {
+                    "post": _op(
+                        "Classify several postings",
+                        "one result per posting, in order",
+                        "BatchResponse",
+                        400,
+                        413,
+                        415,
+                        422,
+                        503,
+                        body=_json("BatchRequest"),
+                        op_id="classifyBatch",
+                    )
+                },
+                "/api/v1/model": {
+                    "get": _op(
+                        "The serving model's card", "the card", "ModelCard", 503, op_id="model"
+                    )
+                },
+                "/api/v1/openapi.json": {
+                    "get": {
+                        "summary": "This document",
+                        "operationId": "openapi",
+                        "responses": {
+                            "200": {
+                                "description": "OpenAPI 3.1",
+                                "content": {"application/json": {}},
+                            }
+                        },
+                    }
+                },
+                **openapi_admin.PATHS,
+                "/healthz": {
+                    "get": _op("Liveness", "the process answers", "Health", op_id="healthz")
+                },
+                "/metrics": {"get": METRICS_OPERATION},
+                "/readyz": {
+                    "get": _op(
+                        "Readiness",
+                        "a model is loaded and self-tested",
+                        "Ready",
+                        503,
+                        op_id="readyz",
+                    )
+                },
+            }
+        ),
         "components": {
             "schemas": {**SCHEMAS, **openapi_admin.SCHEMAS},
             "securitySchemes": openapi_admin.SECURITY_SCHEMES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from classifier.labels import LABELS
+from training.retrain import SOURCES
 
 Schema = dict[str, Any]
 LABEL: Schema = {"type": "string", "enum": list(LABELS)}
@@ -26,6 +27,7 @@ def _op(
     errors: dict[int, str],
     body: str | None = None,
     admin: bool = False,
+    query: list[Schema] | None = None,
 ) -> Schema:
     responses: Schema = {
         status: {"description": text, "content": _content(_ref(schema))}
@@ -56,7 +58,21 @@ def _op(
         op["requestBody"] = {"required": False, "content": _content(_ref(body))}
     if admin:
         op["security"] = [{"adminToken": []}]
+    if query:
+        op["parameters"] = query
     return op
+
+
+LIST_QUERY: list[Schema] = [
+    {"name": "label", "in": "query", "schema": LABEL, "description": "only this label"},
+    {"name": "source", "in": "query", "schema": STRING, "description": "only this source"},
+    {
+        "name": "include_removed",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
+        "description": "also list removed phrases",
+    },
+]
 
 
 PATHS: Schema = {
@@ -66,6 +82,7 @@ PATHS: Schema = {
             "listPhrases",
             {"200": ("PhraseList", "the phrases")},
             {422: "unknown label"},
+            query=LIST_QUERY,
         ),
         "post": _op(
             "Add one phrase, or many with a per-row report",
@@ -86,7 +103,12 @@ PATHS: Schema = {
     },
     "/api/v1/phrases/{phrase_id}": {
         "parameters": [
-            {"name": "phrase_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            {
+                "name": "phrase_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
         ],
         "delete": _op(
             "Remove a phrase (kept in the history)",
@@ -134,9 +156,8 @@ PATHS: Schema = {
 }
 
 _PHRASE_IN: Schema = {
-    "type": "object",
-    "required": ["text", "label"],
-    "properties": {"text": STRING, "label": LABEL},
+    "description": 'a phrase like {"text": ..., "label": ...}; each row is checked on its own '
+    "and a bad one is reported in results (status invalid), not refused with the request",
 }
 _RESULT: Schema = {
     "type": "object",
@@ -174,11 +195,13 @@ SCHEMAS: Schema = {
     },
     "AddPhrasesRequest": {
         "type": "object",
-        "description": "one phrase (text, label) or many (phrases); by names the author",
+        "description": "one phrase (text, label) or many (phrases); by names the author. "
+        "A phrase is one line of 3 to 300 characters holding a word.",
+        "anyOf": [{"required": ["text", "label"]}, {"required": ["phrases"]}],
         "properties": {
             "text": STRING,
             "label": LABEL,
-            "by": STRING,
+            "by": {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,64}$"},
             "atomic": {"type": "boolean"},
             "phrases": {"type": "array", "items": _PHRASE_IN, "minItems": 1},
         },
@@ -193,7 +216,16 @@ SCHEMAS: Schema = {
     },
     "RetrainRequest": {
         "type": "object",
-        "properties": {"force": {"type": "boolean"}, "packs": {"type": "array", "items": STRING}},
+        "additionalProperties": False,
+        "properties": {
+            "force": {"type": "boolean"},
+            "packs": {
+                "type": "array",
+                "items": {"enum": list(SOURCES)},
+                "minItems": 1,
+                "description": "phrase packs to train on (default: all)",
+            },
+        },
     },
     "RetrainResult": {
         "type": "object",
@@ -221,12 +253,25 @@ SCHEMAS: Schema = {
                         "created_at": {"type": ["string", "null"]},
                         "validation_macro_f1": {"type": ["number", "null"]},
                         "serving": {"type": "boolean"},
+                        "problem": {
+                            "type": "string",
+                            "description": "why this version cannot serve (unreadable card)",
+                        },
                     },
                 },
             },
         },
     },
-    "RollbackRequest": {"type": "object", "properties": {"version": STRING}},
+    "RollbackRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "version": {
+                "type": ["string", "null"],
+                "description": "a name from GET /api/v1/models; null or absent: the previous one",
+            }
+        },
+    },
     "RollbackResult": {
         "type": "object",
         "required": ["serving"],

@@ -64,6 +64,13 @@ def read_json(request: Request, example: str) -> Any:
             f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column "
             f"{exc.colno}); send an object like {example}",
         ) from None
+    except RecursionError:  # the decoder recurses once per level of [ or {
+        raise ApiProblem(
+            400,
+            "malformed_json",
+            f"the body nests arrays or objects too deeply to read; send a flat object like "
+            f"{example}",
+        ) from None
 
 
 def check_posting(text: str, field: str, max_chars: int, setting: str) -> str:

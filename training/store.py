@@ -116,6 +116,10 @@ def check_phrase(text: object, label: object) -> str | None:
     return None
 
 
+#: The largest phrase id SQLite can store (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
 def check_name(who: str) -> str:
     """Return ``who`` if it is a usable author name.
 
@@ -292,6 +296,8 @@ class PhraseStore:
             PhraseNotFound: no active phrase with that id.
         """
         check_name(who)
+        if not 0 < phrase_id <= MAX_ID:  # SQLite cannot even compare a larger integer
+            raise PhraseNotFound(f"no phrase {phrase_id} in the store; see `rolelens phrases list`")
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(

@@ -77,3 +77,49 @@ def test_version_names_cannot_leave_the_registry(home: Path, name: str) -> None:
 def test_empty_registry_says_how_to_train(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound, match="rolelens train"):
         load_current(tmp_path)
+
+
+@pytest.fixture
+def never_unpickle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything reaches joblib.load."""
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a file was unpickled")
+
+    monkeypatch.setattr("classifier.artifacts.joblib.load", refuse)
+
+
+def test_a_version_folder_linked_outside_the_registry_is_refused(
+    home: Path, tmp_path: Path, never_unpickle: None
+) -> None:
+    serving = current_version(home)
+    outside = tmp_path / "outside"
+    shutil.copytree(models_dir(home) / serving, outside)  # checksums all match
+    card = json.loads((outside / CARD_FILE).read_text())
+    card["version"] = "linked"
+    (outside / CARD_FILE).write_text(json.dumps(card))
+    (models_dir(home) / "linked").symlink_to(outside)
+    with pytest.raises(ArtifactError, match="symbolic link"):
+        load_version(home, "linked")
+    (models_dir(home) / "CURRENT").write_text("linked\n")
+    with pytest.raises(ArtifactError, match="symbolic link"):
+        load_current(home)
+
+
+@pytest.mark.parametrize("name", [MODEL_FILE, PHRASES_FILE, CARD_FILE])
+def test_a_file_linked_from_elsewhere_is_refused_even_when_its_checksum_matches(
+    home: Path, tmp_path: Path, name: str, never_unpickle: None
+) -> None:
+    folder = models_dir(home) / current_version(home)
+    elsewhere = tmp_path / name
+    (folder / name).rename(elsewhere)
+    (folder / name).symlink_to(elsewhere)  # same bytes, same sha256, but not in the registry
+    with pytest.raises(ArtifactError, match="symbolic link"):
+        load_current(home)
+
+
+@pytest.mark.parametrize("name", ["../outside", "/etc/passwd", "..", "x\x00y", "%2e%2e"])
+def test_current_naming_a_path_is_refused(home: Path, name: str, never_unpickle: None) -> None:
+    (models_dir(home) / "CURRENT").write_text(name + "\n")
+    with pytest.raises(ModelNotFound, match="not a version name"):
+        load_current(home)

@@ -50,20 +50,52 @@ def _documented(app: Flask, response: TestResponse, path: str, method: str) -> N
     assert not [e.message for e in validator.iter_errors(response.get_json())]
 
 
-def test_every_write_is_guarded(admin_app: Flask, home: Path) -> None:
-    writes = _writes(admin_app)
-    assert len(writes) >= 4
-    off = create_app({"TESTING": True, "HOME": str(home)}).test_client()
-    on = admin_app.test_client()
-    for method, path in writes:
-        disabled = off.open(path, method=method, json={})
-        assert disabled.status_code == 403, (method, path)
-        assert "ROLELENS_ADMIN_TOKEN" in disabled.get_json()["detail"]
-        assert on.open(path, method=method, json={}).status_code == 401, (method, path)
-        wrong = on.open(path, method=method, json={}, headers={"Authorization": "Bearer nope"})
-        assert wrong.status_code == 403, (method, path)
-        basic = on.open(path, method=method, json={}, headers={"Authorization": f"Basic {TOKEN}"})
-        assert basic.status_code == 401, (method, path)
+# Every route that changes state, one row each. A new write route fails
+# test_the_write_table_is_complete until it is added here, and then every auth case below.
+WRITES = [
+    ("DELETE", "/api/v1/phrases/1"),  # remove a phrase
+    ("POST", "/api/v1/models/rollback"),  # move CURRENT back
+    ("POST", "/api/v1/phrases"),  # add phrases
+    ("POST", "/api/v1/retrain"),  # train and promote
+]
+AUTH_CASES = [
+    # (token configured, Authorization header, status)
+    (None, None, 403),  # writes off: 403 saying how to turn them on
+    (None, f"Bearer {TOKEN}", 403),  # writes off, whatever the client sends
+    (TOKEN, None, 401),  # no header
+    (TOKEN, "Bearer", 401),  # scheme without a token
+    (TOKEN, "Bearer ", 401),  # blank token
+    (TOKEN, f"Basic {TOKEN}", 401),  # another scheme
+    (TOKEN, "Bearer nope", 403),  # wrong token
+    (TOKEN, f"Bearer {TOKEN[:-1]}", 403),  # a prefix of the token
+    (TOKEN, f"Bearer {TOKEN}x", 403),  # the token and more
+    (TOKEN, f"Bearer {TOKEN.upper()}", 403),  # case matters
+    (TOKEN, "Bearer \u00e9\u00e8", 403),  # non-ASCII
+]
+
+
+def test_the_write_table_is_complete(admin_app: Flask) -> None:
+    assert _writes(admin_app) == sorted(WRITES)
+    for rule in admin_app.url_map.iter_rules():
+        if any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in rule.methods or ()):
+            guarded = getattr(admin_app.view_functions[rule.endpoint], "admin_only", False)
+            assert guarded or rule.rule in READ_ONLY_POSTS, rule.rule
+
+
+@pytest.mark.parametrize(("configured", "header", "status"), AUTH_CASES)
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_every_write_is_guarded(
+    home: Path, method: str, path: str, configured: str | None, header: str | None, status: int
+) -> None:
+    client = create_app({"TESTING": True, "HOME": str(home), "ADMIN_TOKEN": configured})
+    headers = {"Authorization": header} if header is not None else {}
+    before = current_version(home)
+    response = client.test_client().open(path, method=method, json={}, headers=headers)
+    assert response.status_code == status, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    if configured is None:
+        assert "ROLELENS_ADMIN_TOKEN" in response.get_json()["detail"]
+    assert current_version(home) == before
 
 
 def test_token_from_the_environment_stays_text(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -129,6 +129,59 @@ def test_keyboard_only_and_errors_shown_in_words(live_server: str, tmp_path: Pat
         driver.quit()
 
 
+HOSTILE_POSTING = (
+    "<script>window.__xss = 'script'; alert(1)</script>\n"
+    "<img src=x onerror=\"window.__xss = 'img'; alert(2)\">\n"
+    '<svg onload="window.__xss = \'svg\'"></svg><a href="javascript:alert(3)">apply</a>\n'
+    "Deploy models to production with Kubernetes, <b>monitor</b> drift and build "
+    "feature pipelines.</textarea><iframe src=//example.invalid></iframe>"
+)
+
+
+@pytest.mark.slow
+def test_a_posting_holding_html_shows_as_text_and_runs_nothing(
+    live_server: str, tmp_path: Path
+) -> None:
+    browser, driver_path = _browser_paths()
+    from selenium import webdriver
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    try:
+        driver.get(live_server + "/")
+        box = driver.find_element(By.ID, "posting")
+        box.send_keys(HOSTILE_POSTING)
+        driver.find_element(By.ID, "classify").click()
+        WebDriverWait(driver, 15).until(ec.visibility_of_element_located((By.ID, "result")))
+        with pytest.raises(NoAlertPresentException):
+            driver.switch_to.alert.text  # noqa: B018 - raises when no alert is open
+        assert driver.execute_script("return window.__xss === undefined")
+        for tag in ("script", "img", "svg", "iframe", "a", "b"):
+            found = driver.find_elements(By.CSS_SELECTOR, f"#result {tag}")
+            assert not found, f"a <{tag}> element was created from the posting"
+        assert len(driver.find_elements(By.TAG_NAME, "script")) == 1  # the page's own
+        shown = driver.find_element(By.ID, "highlighted").get_attribute("textContent")
+        assert shown == box.get_attribute("value")
+        assert "<script>" in shown and "onerror" in shown  # shown as the text it is
+        blocked = [
+            entry["message"]
+            for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]
+        ]
+        assert not blocked, "the page's own script and style obey its policy"
+    finally:
+        driver.quit()
+
+
 def test_without_chromium_the_browser_test_skips_but_fails_under_ci(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

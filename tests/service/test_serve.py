@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -60,7 +61,8 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
 ) -> None:
     port = free_port()
     log = tmp_path / "server.log"
-    env = {**os.environ, "ROLELENS_HOME": str(home)}
+    # Debug asked for every way there is: the server must still not run in debug mode.
+    env = {**os.environ, "ROLELENS_HOME": str(home), "FLASK_DEBUG": "1", "ROLELENS_DEBUG": "1"}
     command = [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     with open(log, "wb") as sink:
         process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
@@ -71,9 +73,19 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
         connection.request("POST", "/api/v1/classify", body, {"Content-Type": "application/json"})
         response = connection.getresponse()
         answer = json.loads(response.read())
-        connection.close()
         assert response.status == 200
         assert answer["label"] == "ml_engineering"
+        assert "frame-ancestors 'none'" in (response.getheader("Content-Security-Policy") or "")
+        assert response.getheader("X-Content-Type-Options") == "nosniff"
+        connection.request(
+            "POST",
+            "/api/v1/classify",
+            gzip.compress(body.encode()),
+            {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
+        refused = connection.getresponse()
+        assert refused.status == 415 and b"compressed_body" in refused.read()
+        connection.close()
         assert _get(port, "/") == 200
     finally:
         stop(process)

@@ -7,6 +7,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
+from tests.conftest import REPO
+
 
 def test_the_page_has_the_form_and_result_areas(client: FlaskClient) -> None:
     response = client.get("/")
@@ -57,3 +59,18 @@ def test_the_script_never_puts_posting_text_into_html(client: FlaskClient) -> No
     response.close()
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
     assert "textContent" in script
+
+
+def test_templates_never_mark_text_as_safe_html() -> None:
+    for template in (REPO / "service" / "templates").glob("*.html"):
+        source = template.read_text(encoding="utf-8")
+        assert "|safe" not in source.replace(" ", ""), template.name
+        assert "autoescape false" not in source, template.name
+        assert "Markup" not in source, template.name
+
+
+def test_the_page_is_served_with_its_content_security_policy(client: FlaskClient) -> None:
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

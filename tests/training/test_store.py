@@ -97,6 +97,14 @@ def test_removing_an_unknown_phrase_says_so(store: PhraseStore) -> None:
         store.remove(99, "alice")
 
 
+@pytest.mark.parametrize("phrase_id", [0, -1, 2**63, 10**30])
+def test_ids_sqlite_cannot_hold_are_not_found_not_a_crash(
+    store: PhraseStore, phrase_id: int
+) -> None:
+    with pytest.raises(PhraseNotFound, match=f"no phrase {phrase_id}"):
+        store.remove(phrase_id, "tester")
+
+
 def test_atomic_import_adds_nothing_when_a_row_is_refused(store: PhraseStore) -> None:
     rows = [("Bayesian modelling", DS), ("x", DS), ("GPU inference", ML)]
     results = store.add_many(rows, "alice", atomic=True)
