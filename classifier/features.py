@@ -56,6 +56,8 @@ class FastCounts:
         self.stop_words = frozenset(vectorizer.get_stop_words() or ())
         self.ngram_range: tuple[int, int] = tuple(vectorizer.ngram_range)
         self.width = len(self.vocabulary)
+        self.idf: np.ndarray[Any, np.dtype[np.float64]] = np.asarray(vectorizer.idf_)
+        self.sublinear_tf = bool(vectorizer.sublinear_tf)
 
     def _features(self, text: str) -> list[str]:
         lowered = text.lower()
@@ -86,23 +88,31 @@ class FastCounts:
     def from_ids(self, ids_per_text: Sequence[Sequence[int]]) -> sparse.csr_matrix:
         """TF-IDF rows from each text's feature indices (one per occurrence; -1: unknown).
 
-        The counts go through the vectorizer's own TF-IDF step, so the weights are exactly
-        those of ``vectorizer.transform``.
+        Counts, idf weighting and the L2 norm are the vectorizer's own arithmetic done on
+        the arrays (``fast_counts_for`` checks the result equals ``transform`` bit for bit,
+        and only configurations it can reproduce get here).
         """
         lengths = [len(ids) for ids in ids_per_text]
         columns = np.fromiter(
             (i for ids in ids_per_text for i in ids), dtype=np.int64, count=sum(lengths)
         )
-        rows = np.repeat(np.arange(len(ids_per_text)), lengths)
+        rows = np.repeat(np.arange(len(ids_per_text), dtype=np.int64), lengths)
         known = columns >= 0
-        counts = sparse.csr_matrix(
-            (np.ones(int(known.sum())), (rows[known], columns[known])),
-            shape=(len(ids_per_text), self.width),
-            dtype=np.float64,
-        )
-        counts.sum_duplicates()
-        counts.sort_indices()
-        return sparse.csr_matrix(self.vectorizer._tfidf.transform(counts, copy=False))
+        keys, counts = np.unique(rows[known] * self.width + columns[known], return_counts=True)
+        indices = (keys % self.width).astype(np.int32)
+        indptr = np.zeros(len(ids_per_text) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(keys // self.width, minlength=len(ids_per_text)), out=indptr[1:])
+        data = counts.astype(np.float64)
+        if self.sublinear_tf:
+            np.log(data, out=data)
+            data += 1.0
+        data *= self.idf[indices]
+        squares = np.zeros(len(ids_per_text))
+        np.add.at(squares, np.repeat(np.arange(len(ids_per_text)), np.diff(indptr)), data * data)
+        norms = np.sqrt(squares)
+        norms[norms == 0.0] = 1.0
+        data /= np.repeat(norms, np.diff(indptr))
+        return sparse.csr_matrix((data, indices, indptr), shape=(len(ids_per_text), self.width))
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -135,6 +145,8 @@ def fast_counts_for(vectorizer: Any) -> FastCounts | None:
         "strip_accents": None,
         "binary": False,
         "input": "content",
+        "norm": "l2",
+        "use_idf": True,
     }
     try:
         params = vectorizer.get_params()
