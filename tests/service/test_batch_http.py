@@ -137,6 +137,12 @@ CASES = [
         "save it as CSV",
     ),  # an .xlsx workbook, not a CSV
     (
+        {"data": b"description,x\ry\n1,2\n", "content_type": "text/csv"},
+        422,
+        "unusable_input",
+        "readable CSV header",
+    ),  # a header the csv module cannot read (found by fuzzing: it was a 500)
+    (
         {"data": POSTINGS, "content_type": "text/csv", "query_string": {"txt": "x"}},
         422,
         "invalid_field",
