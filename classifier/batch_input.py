@@ -133,7 +133,14 @@ class TableReader:
         if fmt == "csv":
             csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
             self._csv = csv.reader(self._lines, delimiter=self.delimiter)
-            self.columns = unique_names(next(self._csv))
+            try:
+                header = next(self._csv)
+            except csv.Error as exc:  # e.g. a lone carriage return inside the header
+                raise UnusableInput(
+                    f"{name} does not start with a readable CSV header row ({exc}); save it "
+                    "as CSV with one header line of column names and retry"
+                ) from None
+            self.columns = unique_names(header)
             self._first: dict[str, Any] | None = None
         else:
             self._first = self._parse_json(first, 1, strict=True)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from classifier.model import RoleClassifier
+from service.batch_http import classify_table
 from service.config import LIMIT_NAMES
 from service.metrics import metrics
 from service.model_holder import ModelHolder
@@ -42,7 +43,9 @@ def classify() -> Response:
 
 @bp.post("/classify/batch")
 def classify_batch() -> Response:
-    """Classify several postings in one request."""
+    """Classify several postings: JSON in and out, or a CSV file (``service.batch_http``)."""
+    if not request.is_json:
+        return classify_table(request, serving)
     postings = batch_body(
         request,
         int(current_app.config["MAX_POSTING_CHARS"]),

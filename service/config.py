@@ -15,6 +15,7 @@ APP_DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # request body, bytes
     "MAX_POSTING_CHARS": 50_000,  # one posting (title included), characters
     "MAX_BATCH_SIZE": 100,  # postings in one batch request
+    "MAX_BATCH_ROWS": 10_000,  # rows of one CSV sent to the batch endpoint
     "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
     "ADMIN_TOKEN": None,  # bearer token for writes over HTTP; None: writes are refused
     "RATE_LIMIT": None,  # e.g. "60/minute": requests per client address to /api/, per worker
@@ -25,6 +26,7 @@ LIMIT_NAMES = {
     "MAX_CONTENT_LENGTH": "ROLELENS_MAX_CONTENT_LENGTH",
     "MAX_POSTING_CHARS": "ROLELENS_MAX_POSTING_CHARS",
     "MAX_BATCH_SIZE": "ROLELENS_MAX_BATCH_SIZE",
+    "MAX_BATCH_ROWS": "ROLELENS_MAX_BATCH_ROWS",
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from classifier.labels import LABELS
-from service import openapi_admin
+from service import openapi_admin, openapi_batch
 from service.metrics import OPENAPI_OPERATION as METRICS_OPERATION
 from service.openapi_problems import problems, with_common_problems
 
@@ -248,17 +248,20 @@ def document(config: Mapping[str, Any]) -> Schema:
                     )
                 },
                 "/api/v1/classify/batch": {
-                    "post": _op(
-                        "Classify several postings",
-                        "one result per posting, in order",
-                        "BatchResponse",
-                        400,
-                        413,
-                        415,
-                        422,
-                        503,
-                        body=_json("BatchRequest"),
-                        op_id="classifyBatch",
+                    "post": openapi_batch.with_csv(
+                        _op(
+                            "Classify several postings, or a CSV file",
+                            "one result per posting, in order",
+                            "BatchResponse",
+                            400,
+                            413,
+                            415,
+                            422,
+                            503,
+                            body=_json("BatchRequest"),
+                            op_id="classifyBatch",
+                        ),
+                        int(config["MAX_BATCH_ROWS"]),
                     )
                 },
                 "/api/v1/model": {
@@ -295,7 +298,7 @@ def document(config: Mapping[str, Any]) -> Schema:
             }
         ),
         "components": {
-            "schemas": {**SCHEMAS, **openapi_admin.SCHEMAS},
+            "schemas": {**SCHEMAS, **openapi_admin.SCHEMAS, **openapi_batch.SCHEMAS},
             "securitySchemes": openapi_admin.SECURITY_SCHEMES,
         },
     }

@@ -36,6 +36,7 @@
       out.append(chars.slice(at, start).join(""));
       const mark = el("mark", chars.slice(start, end).join(""), "hl " + CSS[phrase.toward]);
       mark.title = describe(phrase);
+      mark.tabIndex = 0; // the Teach panel picks a phrase on click or Enter
       mark.style.setProperty("--w", (Math.abs(phrase.weight) / strongest).toFixed(3));
       out.append(mark);
       at = end;
@@ -49,8 +50,9 @@
     if (!phrases.length) list.append(el("li", none, "help"));
     for (const phrase of phrases) {
       const item = el("li");
-      item.append(el("mark", phrase.text, "hl " + CSS[phrase.toward]), " ",
-                  el("span", describe(phrase), "weight"));
+      const mark = el("mark", phrase.text, "hl " + CSS[phrase.toward]);
+      mark.tabIndex = 0;
+      item.append(mark, " ", el("span", describe(phrase), "weight"));
       list.append(item);
     }
   }

@@ -173,6 +173,7 @@ def test_jsonl_out_keeps_values_and_lists_the_phrases(scorer: BatchScorer) -> No
         (b"id,description\n", {"text_column": "body"}, "column 'body' not found"),
         (b"id,description\n", {"id_column": "key"}, "(use --id-column)"),
         (b"not json\n", {"input_format": "jsonl"}, "is not JSON Lines"),
+        (b"description,x\ry\n1,2\n", {}, "readable CSV header"),  # csv.Error in the header
     ],
 )
 def test_unusable_input_is_refused_before_any_output(

@@ -49,7 +49,7 @@ CASES = [
         415,
         "unsupported_media_type",
         "application/json",
-    ),  # batch is JSON only
+    ),  # batch takes JSON or CSV, not plain text
     (
         "POST",
         CLASSIFY,

@@ -27,6 +27,7 @@ EXAMPLES = 25  # per operation and mode (valid requests, invalid requests)
 RETRAIN_EXAMPLES = 2  # each one trains a model for seconds
 RETRAIN = "/api/v1/retrain"
 PHRASES = "/api/v1/phrases"
+BATCH = "/api/v1/classify/batch"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -74,12 +75,16 @@ def test_every_operation_holds_to_the_document(
 
     # A phrase's own rules (3-300 characters of one line, holding a word, no conflict) are
     # more than JSON Schema says: a schema-valid phrase may get its documented 409/422.
-    excluded = [schemathesis.checks.positive_data_acceptance] if path == PHRASES else []
+    # Likewise a CSV body: "a table with a posting column" is more than a string schema says,
+    # so schema-valid bytes may get the documented 400/422 (never a 5xx: still checked).
+    acceptance = [schemathesis.checks.positive_data_acceptance]
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(FAST, max_examples=examples)
     def holds(case: Any) -> None:
         tried.append(case)
+        table = path == BATCH and case.media_type != "application/json"
+        excluded = acceptance if path == PHRASES or table else []
         case.call_and_validate(headers=AUTH, excluded_checks=excluded)
 
     tried: list[Any] = []

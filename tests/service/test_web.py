@@ -23,6 +23,11 @@ def test_the_page_has_the_form_and_result_areas(client: FlaskClient) -> None:
         'id="counter-phrases"',
         'id="similar"',
         'id="bar"',
+        'id="csv-file"',  # the CSV panel
+        'id="csv-download"',
+        'id="teach-text"',  # the Teach panel
+        'id="admin-token" type="password"',
+        'id="retrain"',
     ):
         assert element in html
     assert 'maxlength="50000"' in html  # the server's posting limit, told to the browser
@@ -44,6 +49,8 @@ def test_the_page_loads_nothing_from_elsewhere_and_runs_no_inline_script(
     [
         ("/static/rolelens.js", "text/javascript"),
         ("/static/rolelens.css", "text/css"),
+        ("/static/rolelens-csv.js", "text/javascript"),
+        ("/static/rolelens-teach.js", "text/javascript"),
     ],
 )
 def test_static_files_are_served(client: FlaskClient, path: str, mimetype: str) -> None:
@@ -53,8 +60,9 @@ def test_static_files_are_served(client: FlaskClient, path: str, mimetype: str) 
     response.close()
 
 
-def test_the_script_never_puts_posting_text_into_html(client: FlaskClient) -> None:
-    response = client.get("/static/rolelens.js")
+@pytest.mark.parametrize("name", ["rolelens.js", "rolelens-csv.js", "rolelens-teach.js"])
+def test_the_scripts_never_put_text_into_html(client: FlaskClient, name: str) -> None:
+    response = client.get(f"/static/{name}")
     script = response.get_data(as_text=True)
     response.close()
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
@@ -74,3 +82,11 @@ def test_the_page_is_served_with_its_content_security_policy(client: FlaskClient
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_admin_token_never_goes_into_a_cookie_or_a_url(client: FlaskClient) -> None:
+    response = client.get("/static/rolelens-teach.js")
+    script = response.get_data(as_text=True)
+    response.close()
+    assert "document.cookie" not in script and "localStorage" not in script
+    assert "sessionStorage" in script and '"Authorization": "Bearer "' in script

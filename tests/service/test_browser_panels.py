@@ -1,0 +1,161 @@
+"""The page's CSV and Teach panels in a real browser (same chromium set-up as test_browser)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from service.app import create_app
+from tests.service.test_browser import FLAGS, _browser_paths
+
+TOKEN = "browser-test-token"
+ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."
+DS = "Run A/B tests, build dashboards and present statistical insights to stakeholders."
+
+
+@pytest.fixture
+def admin_server(home: Path) -> Iterator[str]:
+    """The app with an admin token, on a private copy of the registry, in a thread."""
+    app = create_app({"HOME": str(home), "ADMIN_TOKEN": TOKEN})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[Any]:
+    """A headless chromium, or a skip when it is not installed (a failure under CI=true)."""
+    browser, driver_path = _browser_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
+        options.add_argument(flag)
+    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+def _wait_visible(driver: Any, element_id: str, seconds: float = 30) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(
+        ec.visibility_of_element_located((By.ID, element_id))
+    )
+
+
+@pytest.mark.slow
+def test_upload_a_csv_and_download_the_classified_file(
+    admin_server: str, driver: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    source = tmp_path / "postings.csv"
+    source.write_text(f'id,description\n1,"{ML}"\n2,"{DS}"\n3,=SUM(A1)\n', encoding="utf-8")
+    driver.get(admin_server + "/")
+    driver.find_element(By.ID, "csv-file").send_keys(str(source))
+    driver.find_element(By.ID, "csv-upload").click()
+    link = _wait_visible(driver, "csv-download")
+    assert link.get_attribute("download") == "postings-classified.csv"
+    assert "Done" in driver.find_element(By.ID, "csv-status").text
+    assert not driver.find_element(By.ID, "csv-progress").is_displayed()
+    assert driver.switch_to.active_element == link, "focus moves to the download link"
+    # A real download into a folder of the test's (the page's CSP rightly forbids a script
+    # from fetching the blob, so the test reads the file a user would get).
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    link.click()
+    saved = downloads / "postings-classified.csv"
+    deadline = time.monotonic() + 20
+    while not saved.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert saved.exists(), f"no download; the folder holds {sorted(downloads.iterdir())}"
+    text = saved.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [r["label"] for r in rows[:2]] == ["ml_engineering", "data_science"]
+    assert rows[2]["description"] == "'=SUM(A1)", "the formula is neutralised"
+    driver.save_screenshot(str(tmp_path / "csv-done.png"))
+
+    # A file without a text column: the problem's detail, in words, with the columns.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,content\n1,hello\n", encoding="utf-8")
+    driver.find_element(By.ID, "csv-file").send_keys(str(bad))
+    driver.find_element(By.ID, "csv-upload").click()
+    error = _wait_visible(driver, "csv-error")
+    assert "no text column" in error.text and "id, content" in error.text
+    assert not link.is_displayed(), "no stale download offered"
+    driver.save_screenshot(str(tmp_path / "csv-error.png"))
+
+    # Naming the column, as the detail says, classifies the same file.
+    driver.find_element(By.ID, "csv-text-column").send_keys("content")
+    driver.find_element(By.ID, "csv-upload").click()
+    assert _wait_visible(driver, "csv-download").get_attribute("download") == ("bad-classified.csv")
+    assert not driver.find_element(By.ID, "csv-error").is_displayed()
+
+
+@pytest.mark.slow
+def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
+    admin_server: str, driver: Any, posting: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.get(admin_server + "/")
+    driver.find_element(By.ID, "posting").send_keys(posting)
+    driver.find_element(By.ID, "classify").click()
+    _wait_visible(driver, "result")
+    mark = driver.find_element(By.CSS_SELECTOR, "#key-phrases mark.hl.ml")
+    mark.send_keys(Keys.ENTER)  # keyboard: a phrase is chosen with Enter
+    phrase = driver.find_element(By.ID, "teach-text")
+    assert phrase.get_attribute("value") == mark.text
+    assert driver.find_element(By.CSS_SELECTOR, 'input[value="ml_engineering"]').is_selected()
+    assert driver.switch_to.active_element == phrase
+
+    # A typed phrase, first with a wrong token: the 403's detail is shown.
+    phrase.clear()
+    phrase.send_keys("maintain feature stores for online model serving")
+    token = driver.find_element(By.ID, "admin-token")
+    token.send_keys("wrong", Keys.ENTER)
+    assert "not the admin token" in _wait_visible(driver, "teach-error").text
+    token.clear()
+    token.send_keys(TOKEN, Keys.ENTER)
+    status = driver.find_element(By.ID, "teach-status")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 15).until(lambda d: "Retrain to use it" in status.text)
+    assert "added" in status.text.lower()
+    assert driver.execute_script("return document.cookie") == ""
+    assert driver.execute_script("return sessionStorage.getItem('rolelens.adminToken')") == TOKEN
+    driver.save_screenshot(str(tmp_path / "teach-added.png"))
+
+    driver.find_element(By.ID, "retrain").click()
+    error = driver.find_element(By.ID, "teach-error")
+    WebDriverWait(driver, 180).until(
+        lambda d: "Now serving version" in status.text or error.is_displayed()
+    )
+    shown = status.text if "Now serving" in status.text else error.text
+    assert "macro-F1" in shown, "the new version's figures, or the refusal with both"
+    driver.save_screenshot(str(tmp_path / "teach-retrained.png"))
