@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,14 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home")
     retrain(home)
     return home
+
+
+@pytest.fixture
+def home(trained_home: Path, tmp_path: Path) -> Path:
+    """A private copy of :func:`trained_home`, free to retrain, roll back or damage."""
+    copy = tmp_path / "home"
+    shutil.copytree(trained_home, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

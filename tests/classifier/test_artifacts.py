@@ -20,14 +20,6 @@ from classifier.artifacts import (
 from classifier.errors import ArtifactError, ModelNotFound
 
 
-@pytest.fixture
-def home(trained_home: Path, tmp_path: Path) -> Path:
-    """A private copy of the trained registry, safe to damage."""
-    copy = tmp_path / "home"
-    shutil.copytree(trained_home, copy)
-    return copy
-
-
 def _flip_a_byte(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 from pathlib import Path
 
@@ -25,14 +24,6 @@ def app(trained_home: Path) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-@pytest.fixture
-def home(trained_home: Path, tmp_path: Path) -> Path:
-    """A copy of the trained data directory, free to promote, corrupt or empty."""
-    copy = tmp_path / "home"
-    shutil.copytree(trained_home, copy)
-    return copy
 
 
 @pytest.fixture(scope="session")

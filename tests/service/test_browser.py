@@ -7,6 +7,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -55,22 +56,30 @@ def live_server(trained_home: Path) -> Iterator[str]:
         server.server_close()
 
 
+def start_chrome(tmp_path: Path, size: str = "1280,1600", console_log: bool = False) -> Any:
+    """A headless chromium on a fresh profile; skips (fails under CI=true) when absent."""
+    browser, driver_path = _browser_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={size}"):
+        options.add_argument(flag)
+    if console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+
+
 @pytest.mark.slow
 def test_paste_classify_and_see_the_highlighted_call(
     live_server: str, posting: str, tmp_path: Path
 ) -> None:
-    browser, driver_path = _browser_paths()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver = start_chrome(tmp_path)
     try:
         driver.get(live_server + "/")
         box = driver.find_element(By.ID, "posting")
@@ -96,19 +105,12 @@ def test_paste_classify_and_see_the_highlighted_call(
 
 @pytest.mark.slow
 def test_keyboard_only_and_errors_shown_in_words(live_server: str, tmp_path: Path) -> None:
-    browser, driver_path = _browser_paths()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=375,800"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver = start_chrome(tmp_path, "375,800")
     try:
         driver.get(live_server + "/")
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
@@ -142,20 +144,12 @@ HOSTILE_POSTING = (
 def test_a_posting_holding_html_shows_as_text_and_runs_nothing(
     live_server: str, tmp_path: Path
 ) -> None:
-    browser, driver_path = _browser_paths()
-    from selenium import webdriver
     from selenium.common.exceptions import NoAlertPresentException
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver = start_chrome(tmp_path, console_log=True)
     try:
         driver.get(live_server + "/")
         box = driver.find_element(By.ID, "posting")

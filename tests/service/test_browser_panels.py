@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from service.app import create_app
-from tests.service.test_browser import FLAGS, _browser_paths
+from tests.service.test_browser import start_chrome
 
 TOKEN = "browser-test-token"
 ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."
@@ -39,15 +39,7 @@ def admin_server(home: Path) -> Iterator[str]:
 @pytest.fixture
 def driver(tmp_path: Path) -> Iterator[Any]:
     """A headless chromium, or a skip when it is not installed (a failure under CI=true)."""
-    browser, driver_path = _browser_paths()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
-        options.add_argument(flag)
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    chrome = start_chrome(tmp_path)
     try:
         yield chrome
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,10 @@ from service.cli import cli
 
 
 @pytest.fixture
-def home(trained_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy = tmp_path / "home"
-    shutil.copytree(trained_home, copy)
-    monkeypatch.setenv("ROLELENS_HOME", str(copy))
-    return copy
+def home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared private copy, made the CLI's data directory."""
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    return home
 
 
 def run(*args: str) -> tuple[int, str]:

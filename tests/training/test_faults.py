@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -33,13 +32,6 @@ for i in range(1000):
     assert result.status == "added", result
     print(i, flush=True)
 """
-
-
-@pytest.fixture
-def home(trained_home: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "home"
-    shutil.copytree(trained_home, copy)
-    return copy
 
 
 def _start(code: str, home: Path, output: int = subprocess.DEVNULL) -> subprocess.Popen[str]:

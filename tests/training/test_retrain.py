@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ from classifier.artifacts import current_version, load_current, models_dir
 from training.errors import PromotionRefused
 from training.registry import HISTORY_FILE, list_versions, promote
 from training.retrain import retrain
-
-
-@pytest.fixture
-def home(trained_home: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "home"
-    shutil.copytree(trained_home, copy)
-    return copy
 
 
 def test_first_model_is_promoted_and_recorded(trained_home: Path) -> None:

@@ -16,13 +16,6 @@ from training.registry import list_versions, previous_version
 from training.retrain import open_store, prune_registry, retrain, rollback
 
 
-@pytest.fixture
-def home(trained_home: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "home"
-    shutil.copytree(trained_home, copy)
-    return copy
-
-
 def test_rollback_returns_to_the_previous_version(home: Path) -> None:
     first = current_version(home)
     second = retrain(home, force=True).version
