@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,9 @@ def _browser_paths() -> tuple[str, str]:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def live_server(trained_home: Path) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port in a thread, shut down after the test."""
-    app: Flask = create_app({"HOME": str(trained_home)})
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` on a free 127.0.0.1 port in a thread, shut down on leaving the block."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -54,6 +54,13 @@ def live_server(trained_home: Path) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture
+def live_server(trained_home: Path) -> Iterator[str]:
+    """The app serving the session's model, for the length of a test."""
+    with serving(create_app({"HOME": str(trained_home)})) as url:
+        yield url
 
 
 def start_chrome(tmp_path: Path, size: str = "1280,1600", console_log: bool = False) -> Any:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from service.app import create_app
-from tests.service.test_browser import start_chrome
+from tests.service.test_browser import serving, start_chrome
 
 TOKEN = "browser-test-token"
 ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."
@@ -24,16 +22,8 @@ DS = "Run A/B tests, build dashboards and present statistical insights to stakeh
 @pytest.fixture
 def admin_server(home: Path) -> Iterator[str]:
     """The app with an admin token, on a private copy of the registry, in a thread."""
-    app = create_app({"HOME": str(home), "ADMIN_TOKEN": TOKEN})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serving(create_app({"HOME": str(home), "ADMIN_TOKEN": TOKEN})) as url:
+        yield url
 
 
 @pytest.fixture
