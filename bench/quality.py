@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from classifier.labels import ML_ENGINEERING  # noqa: E402
 from classifier.model import RoleClassifier  # noqa: E402
-from training.evaluate import evaluate, read_labeled, score  # noqa: E402
+from training.evaluate import read_labeled, score  # noqa: E402
 from training.phrases import load_packs  # noqa: E402
 from training.retrain import retrain  # noqa: E402
 
@@ -62,9 +62,7 @@ def main() -> None:
             retrain(Path(home), packs)
             took = time.perf_counter() - started
             classifier = RoleClassifier.from_registry(Path(home))
-            report = evaluate(classifier, texts, labels)
             p_ml = [p.probability[ML_ENGINEERING] for p in classifier.classify_many(texts)]
-            assert abs(score(labels, p_ml).macro_f1 - report.macro_f1) < 1e-9
             row(f"rolelens --packs {','.join(packs)} (trained in {took:.1f}s)", p_ml)
 
 

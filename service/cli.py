@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or bad input, with one line saying what 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
@@ -26,8 +27,7 @@ from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
 from service.logformat import check_format
 from training.errors import PromotionRefused, TrainingError
-from training.evaluate import evaluate as run_evaluation
-from training.evaluate import plot, read_labeled
+from training.evaluate import plot, read_labeled, score
 from training.retrain import SOURCES, retrain
 
 
@@ -168,14 +168,14 @@ def evaluate(
     """Score the model on a CSV of labeled postings."""
     if text_column is None:
         with open(file, encoding="utf-8-sig", newline="") as handle:
-            header = handle.readline().strip().split(",")
+            header = next(csv.reader(handle), [])
         text_column = next((c for c in TEXT_COLUMNS if c in header), TEXT_COLUMNS[0])
     texts, labels = read_labeled(file, text_column, label_column)
     classifier = RoleClassifier.from_registry(data_home(), version)
-    report = run_evaluation(classifier, texts, labels)
+    p_ml = [p.probability[ML_ENGINEERING] for p in classifier.classify_many(texts)]
+    report = score(labels, p_ml)
     if plot_path is not None:
-        predictions = classifier.classify_many(texts)
-        plot(plot_path, labels, [p.probability[ML_ENGINEERING] for p in predictions])
+        plot(plot_path, labels, p_ml)
     if as_json:
         click.echo(json.dumps({**report.to_dict(), "model_version": classifier.version}))
         return

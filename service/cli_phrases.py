@@ -15,7 +15,7 @@ from classifier.artifacts import current_version
 from classifier.errors import ModelNotFound
 from classifier.labels import LABELS
 from service.config import data_home
-from training.errors import TrainingError
+from training.phrases import read_phrase_rows
 from training.retrain import open_store
 from training.store import AddResult, PhraseStore
 
@@ -70,15 +70,7 @@ def phrases_add(text: str, label: str, who: str | None) -> None:
 @click.option("--atomic", is_flag=True, help="Add all rows or none.")
 def phrases_import(file: Path, who: str | None, atomic: bool) -> None:
     """Add the phrases of a CSV with columns text,label; reports each row."""
-    with open(file, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"text", "label"} - set(reader.fieldnames or ())
-        if missing:
-            raise TrainingError(
-                f"{file}: column {', '.join(sorted(missing))} not found; columns are: "
-                f"{', '.join(reader.fieldnames or ())}"
-            )
-        rows = [(row["text"] or "", row["label"] or "") for row in reader]
+    rows = [(row["text"] or "", row["label"] or "") for row in read_phrase_rows(file)]
     _report(_store().add_many(rows, who or _default_name(), _serving(), atomic=atomic))
 
 

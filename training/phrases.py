@@ -27,6 +27,26 @@ def normalise(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", text.lower()).split())
 
 
+def read_phrase_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV that has at least the columns ``text`` and ``label``.
+
+    Raises:
+        TrainingError: the file is missing or lacks a column (naming the columns it has).
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"text", "label"} - set(reader.fieldnames or ())
+            if missing:
+                raise TrainingError(
+                    f"{path}: column {', '.join(sorted(missing))} not found; "
+                    f"columns are: {', '.join(reader.fieldnames or ())}"
+                )
+            return list(reader)
+    except FileNotFoundError:
+        raise TrainingError(f"phrase file {path} not found") from None
+
+
 def read_phrase_csv(path: Path, default_source: str | None = None) -> list[TrainingPhrase]:
     """Read a ``text,label[,source]`` CSV.
 
@@ -40,20 +60,8 @@ def read_phrase_csv(path: Path, default_source: str | None = None) -> list[Train
     Raises:
         TrainingError: the file is missing, lacks a column, or has an unknown label.
     """
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"text", "label"} - set(reader.fieldnames or ())
-            if missing:
-                raise TrainingError(
-                    f"{path}: column {', '.join(sorted(missing))} not found; "
-                    f"columns are: {', '.join(reader.fieldnames or ())}"
-                )
-            rows = list(reader)
-    except FileNotFoundError:
-        raise TrainingError(f"phrase file {path} not found") from None
     phrases = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(read_phrase_rows(path), start=2):
         if row["label"] not in LABELS:
             raise TrainingError(
                 f"{path}, line {line}: unknown label {row['label']!r}; "
