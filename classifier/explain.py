@@ -6,82 +6,108 @@ place it occurs in the original text (same tokenizer, with offsets), shares the 
 contribution equally among its occurrences, merges overlapping occurrences into one phrase,
 and gathers phrases of the same wording. The phrases' weights therefore add up to the sum of
 contributions: nothing is counted twice or lost.
+
+Both steps work on arrays, with no Python step per token: a posting's occurrences are
+indices into its kept tokens (stop words removed), and two occurrences overlap in the text
+exactly when they share a kept token, because tokens never overlap one another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import compress, pairwise, repeat
 
 import numpy as np
 import numpy.typing as npt
 
 from classifier.prediction import Phrase
-from classifier.text import token_spans
+from classifier.text import token_table
+
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """A posting read once: its token count, kept tokens and every feature occurrence.
+    """A posting read once: its tokens and every feature occurrence in it.
 
-    ``occurrences`` holds ``(start, end, feature index)`` for every n-gram that is a model
-    feature, in the order scikit-learn's analyzer produces them, so counting the indices
-    gives exactly the vectorizer's term counts.
+    Occurrence ``k`` is feature ``features[k]`` spanning kept tokens ``first[k]`` to
+    ``last[k]``; counting ``features`` gives exactly the vectorizer's term counts. Kept token
+    ``i`` is token ``positions[i]`` of the whole posting and spans ``starts[i]:ends[i]``.
     """
 
     token_count: int
-    tokens: list[tuple[str, int, int]]
-    occurrences: list[tuple[int, int, int]]
+    positions: IntArray
+    starts: list[int]
+    ends: list[int]
+    first: IntArray
+    last: IntArray
+    features: IntArray
 
 
-def analyse(
-    text: str,
-    vocabulary: Mapping[str, int],
-    stop_words: Collection[str],
-    ngram_range: tuple[int, int],
-) -> Analysis:
-    """Tokenise ``text`` once and find every feature occurrence in it.
+class Reader:
+    """Reads postings the way a fitted vectorizer does, keeping where each feature occurs.
 
     Args:
-        text: the posting, exactly as given.
         vocabulary: feature text to index, the vectorizer's ``vocabulary_``.
         stop_words: tokens the vectorizer drops before forming n-grams.
         ngram_range: the vectorizer's ``ngram_range``.
     """
-    all_tokens = token_spans(text)
-    tokens = [tok for tok in all_tokens if tok[0] not in stop_words]
-    return Analysis(len(all_tokens), tokens, _occurrences(tokens, vocabulary, ngram_range))
+
+    def __init__(
+        self,
+        vocabulary: Mapping[str, int],
+        stop_words: Collection[str],
+        ngram_range: tuple[int, int],
+    ) -> None:
+        self.lookup = vocabulary.get
+        # dict.get(token, True) is False exactly for stop words, with no Python step per token.
+        self.keeps = dict.fromkeys(stop_words, False).get
+        self.ngram_range = ngram_range
+
+    def read(self, text: str) -> Analysis:
+        """Tokenise ``text`` once and find every feature occurrence in it.
+
+        Mirrors scikit-learn's word n-grams: stop words removed, tokens joined by one space,
+        n from ``ngram_range[0]`` to ``ngram_range[1]``.
+        """
+        tokens, starts, ends = token_table(text)
+        kept_mask = list(map(self.keeps, tokens, repeat(True)))
+        kept = list(compress(tokens, kept_mask))
+        positions = np.fromiter(compress(range(len(tokens)), kept_mask), np.int64, len(kept))
+        firsts, lasts, features = [], [], []
+        low, high = self.ngram_range
+        for n in range(low, min(high, len(kept)) + 1):
+            grams = (
+                kept if n == 1 else map(" ".join, zip(*(kept[i:] for i in range(n)), strict=False))
+            )
+            ids = np.fromiter(map(self.lookup, grams, repeat(-1)), np.int64, len(kept) - n + 1)
+            hits = np.flatnonzero(ids >= 0)
+            firsts.append(hits)
+            lasts.append(hits + (n - 1))
+            features.append(ids[hits])
+        return Analysis(
+            len(tokens),
+            positions,
+            list(compress(starts, kept_mask)),
+            list(compress(ends, kept_mask)),
+            _joined(firsts),
+            _joined(lasts),
+            _joined(features),
+        )
+
+
+def _joined(parts: list[IntArray]) -> IntArray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """Every phrase of a posting, strongest first, and how many tokens they cover."""
+    """The strongest phrases of a posting each way, and how many tokens all phrases cover."""
 
     phrases: tuple[Phrase, ...]
     token_count: int
     covered_tokens: int
-
-
-def _occurrences(
-    tokens: Sequence[tuple[str, int, int]],
-    vocabulary: Mapping[str, int],
-    ngram_range: tuple[int, int],
-) -> list[tuple[int, int, int]]:
-    """``(start, end, feature index)`` of every n-gram of ``tokens`` that is a feature.
-
-    Mirrors scikit-learn's word n-grams: stop words already removed, tokens joined by one
-    space, n from ``ngram_range[0]`` to ``ngram_range[1]``.
-    """
-    found: list[tuple[int, int, int]] = []
-    words = [token for token, _, _ in tokens]
-    low, high = ngram_range
-    for n in range(low, high + 1):
-        for i in range(len(tokens) - n + 1):
-            index = vocabulary.get(" ".join(words[i : i + n]))
-            if index is not None:
-                found.append((tokens[i][1], tokens[i + n - 1][2], index))
-    return found
 
 
 def explain(
@@ -90,71 +116,83 @@ def explain(
     contributions: npt.NDArray[np.float64],
     feature_names: Sequence[str],
     classes: tuple[str, str],
+    limit: int | None = None,
 ) -> Explanation:
     """Map a posting's feature contributions back to phrases of its text.
 
     Args:
         text: the posting, exactly as given.
-        analysis: :func:`analyse` of ``text``.
+        analysis: :meth:`Reader.read` of ``text``.
         contributions: dense ``x_j·w_j`` for every feature (zero where absent).
         feature_names: index to feature text.
         classes: the model's ``classes_``; a positive weight pushes toward ``classes[1]``.
+        limit: how many phrases to return toward each class (``None``: all of them).
 
     Returns:
-        All phrases, strongest (by absolute weight) first. Their weights sum to
-        ``contributions.sum()`` up to rounding.
+        Phrases, strongest (by absolute weight) first. Over all phrases (``limit=None``)
+        the weights sum to ``contributions.sum()`` up to rounding.
     """
+    first, last, features = analysis.first, analysis.last, analysis.features
     # Each feature's contribution, shared equally among its occurrences.
-    per_feature: dict[int, int] = {}
-    for _, _, index in analysis.occurrences:
-        per_feature[index] = per_feature.get(index, 0) + 1
-    features = np.fromiter(per_feature, dtype=np.int64, count=len(per_feature))
-    counts = np.fromiter(per_feature.values(), dtype=np.float64, count=len(per_feature))
-    share = dict(zip(per_feature, (contributions[features] / counts).tolist(), strict=True))
+    share = contributions[features] / np.bincount(features)[features]
 
-    # Merge overlapping occurrences into clusters: [start, end, weight, features].
-    clusters: list[list[Any]] = []
-    for start, end, index in sorted(analysis.occurrences):
-        if clusters and start < clusters[-1][1]:
-            cluster = clusters[-1]
-            cluster[1] = max(cluster[1], end)
-            cluster[2] += share[index]
-            cluster[3].add(index)
-        else:
-            clusters.append([start, end, share[index], {index}])
+    # Merge occurrences that share a kept token into clusters, scanning by first token.
+    order = np.lexsort((features, last, first))
+    first, last, features, share = first[order], last[order], features[order], share[order]
+    reach = np.maximum.accumulate(last)
+    opens = np.ones(len(first), dtype=bool)
+    opens[1:] = first[1:] > reach[:-1]
+    closes = np.ones(len(first), dtype=bool)
+    closes[:-1] = opens[1:]
+    cluster = np.cumsum(opens) - 1
+    cluster_first, cluster_last = first[opens], reach[closes]
+    cluster_weight = np.bincount(cluster, weights=share, minlength=len(cluster_first))
 
     # Gather clusters made of the same features: one phrase, several spans.
-    grouped: dict[tuple[int, ...], tuple[list[tuple[int, int]], float]] = {}
-    for start, end, weight, members in clusters:
-        key = tuple(sorted(members))
-        spans, total = grouped.get(key, ([], 0.0))
-        spans.append((start, end))
-        grouped[key] = (spans, total + weight)
+    keys = _feature_sets(cluster, features, len(cluster_first))
+    groups: dict[tuple[int, ...], int] = {}
+    group = np.fromiter((groups.setdefault(k, len(groups)) for k in keys), np.int64, len(keys))
+    weight = np.bincount(group, weights=cluster_weight, minlength=len(groups))
+    ranked = np.argsort(-np.abs(weight), kind="stable")
+    if limit is not None:
+        positive = weight[ranked] > 0
+        kept = np.concatenate([np.flatnonzero(positive)[:limit], np.flatnonzero(~positive)[:limit]])
+        ranked = ranked[np.sort(kept)]
 
-    phrases = [
-        Phrase(
-            text=text[spans[0][0] : spans[0][1]],
-            weight=weight,
-            toward=classes[1] if weight > 0 else classes[0],
-            spans=tuple(spans),
-            terms=tuple(feature_names[i] for i in key),
+    # Phrases only for the groups returned; a group's clusters in order of the text.
+    by_group = np.argsort(group, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(groups)))])
+    starts, ends, key_of = analysis.starts, analysis.ends, list(groups)
+    phrases = []
+    for g in ranked.tolist():
+        members = by_group[bounds[g] : bounds[g + 1]]
+        spans = tuple(
+            (starts[a], ends[b])
+            for a, b in zip(
+                cluster_first[members].tolist(), cluster_last[members].tolist(), strict=True
+            )
         )
-        for key, (spans, weight) in grouped.items()
-    ]
-    phrases.sort(key=lambda p: -abs(p.weight))
-    return Explanation(tuple(phrases), analysis.token_count, _covered(analysis.tokens, clusters))
+        phrases.append(
+            Phrase(
+                text=text[spans[0][0] : spans[0][1]],
+                weight=float(weight[g]),
+                toward=classes[1] if weight[g] > 0 else classes[0],
+                spans=spans,
+                terms=tuple(feature_names[i] for i in key_of[g]),
+            )
+        )
+    # Every token of the posting (stop words too) from a cluster's first to its last.
+    positions = analysis.positions
+    covered = int(np.sum(positions[cluster_last] - positions[cluster_first] + 1))
+    return Explanation(tuple(phrases), analysis.token_count, covered)
 
 
-def _covered(tokens: Sequence[tuple[str, int, int]], clusters: Sequence[Sequence[Any]]) -> int:
-    """How many ``tokens`` lie inside a cluster; both are sorted and clusters don't overlap.
-
-    One sweep over both lists, so a long posting costs linear time, not tokens times clusters.
-    """
-    covered = 0
-    c = 0
-    for _, start, end in tokens:
-        while c < len(clusters) and clusters[c][1] <= start:
-            c += 1
-        if c < len(clusters) and clusters[c][0] <= start and end <= clusters[c][1]:
-            covered += 1
-    return covered
+def _feature_sets(cluster: IntArray, features: IntArray, count: int) -> list[tuple[int, ...]]:
+    """Each cluster's distinct features, sorted: the key that gathers same-wording phrases."""
+    order = np.lexsort((features, cluster))
+    cluster, features = cluster[order], features[order]
+    distinct = np.ones(len(cluster), dtype=bool)
+    distinct[1:] = (cluster[1:] != cluster[:-1]) | (features[1:] != features[:-1])
+    cluster, values = cluster[distinct], features[distinct].tolist()
+    bounds = np.searchsorted(cluster, np.arange(count + 1)).tolist()
+    return [tuple(values[a:b]) for a, b in pairwise(bounds)]

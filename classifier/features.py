@@ -23,9 +23,10 @@ it returns ``None`` and callers use ``vectorizer.transform``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 
 from classifier.text import LOWER_TOKEN_RE, tokenize
@@ -41,6 +42,27 @@ PROBES = (
     "a b c 1 22 333 x_y __ model_serving",
     "A/B-tests, C++ and C# services, CI/CD; a/bc xa/b abc++ _c# ci/cdx",
 )
+
+
+class Rows(NamedTuple):
+    """TF-IDF rows as the three CSR arrays, for callers that need no scipy matrix."""
+
+    data: npt.NDArray[np.float64]
+    indices: npt.NDArray[np.int32]
+    indptr: npt.NDArray[np.int32]
+    width: int
+
+    @classmethod
+    def of(cls, matrix: Any) -> Rows:
+        """The arrays of a scipy sparse matrix (made CSR with sorted indices)."""
+        csr = sparse.csr_matrix(matrix)
+        csr.sort_indices()
+        return cls(csr.data, csr.indices, csr.indptr, csr.shape[1])
+
+    def matrix(self) -> sparse.csr_matrix:
+        """The same rows as a scipy CSR matrix."""
+        shape = (len(self.indptr) - 1, self.width)
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=shape)
 
 
 class FastCounts:
@@ -85,18 +107,20 @@ class FastCounts:
         get = self.vocabulary.get
         return self.from_ids([[get(f, -1) for f in self._features(text)] for text in texts])
 
-    def from_ids(self, ids_per_text: Sequence[Sequence[int]]) -> sparse.csr_matrix:
+    def from_ids(self, ids_per_text: Sequence[npt.ArrayLike]) -> sparse.csr_matrix:
+        """:meth:`rows` as a scipy CSR matrix."""
+        return self.rows(ids_per_text).matrix()
+
+    def rows(self, ids_per_text: Sequence[npt.ArrayLike]) -> Rows:
         """TF-IDF rows from each text's feature indices (one per occurrence; -1: unknown).
 
         Counts, idf weighting and the L2 norm are the vectorizer's own arithmetic done on
         the arrays (``fast_counts_for`` checks the result equals ``transform`` bit for bit,
         and only configurations it can reproduce get here).
         """
-        lengths = [len(ids) for ids in ids_per_text]
-        columns = np.fromiter(
-            (i for ids in ids_per_text for i in ids), dtype=np.int64, count=sum(lengths)
-        )
-        rows = np.repeat(np.arange(len(ids_per_text), dtype=np.int64), lengths)
+        parts = [np.asarray(ids, dtype=np.int64) for ids in ids_per_text]
+        columns = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(len(parts), dtype=np.int64), [len(ids) for ids in parts])
         known = columns >= 0
         keys, counts = np.unique(rows[known] * self.width + columns[known], return_counts=True)
         indices = (keys % self.width).astype(np.int32)
@@ -107,12 +131,12 @@ class FastCounts:
             np.log(data, out=data)
             data += 1.0
         data *= self.idf[indices]
-        squares = np.zeros(len(ids_per_text))
-        np.add.at(squares, np.repeat(np.arange(len(ids_per_text)), np.diff(indptr)), data * data)
+        # bincount adds each row's squares in order, as scikit-learn's row normaliser does.
+        squares = np.bincount(keys // self.width, weights=data * data, minlength=len(parts))
         norms = np.sqrt(squares)
         norms[norms == 0.0] = 1.0
         data /= np.repeat(norms, np.diff(indptr))
-        return sparse.csr_matrix((data, indices, indptr), shape=(len(ids_per_text), self.width))
+        return Rows(data, indices, indptr, self.width)
 
 
 def _same(left: Any, right: Any) -> bool:

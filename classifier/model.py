@@ -14,8 +14,8 @@ from sklearn.pipeline import Pipeline
 
 from classifier.artifacts import LoadedVersion, TrainingPhrase, load_current, load_version
 from classifier.errors import InvalidPosting
-from classifier.explain import Analysis, Explanation, analyse, explain
-from classifier.features import fast_counts_for
+from classifier.explain import Analysis, Explanation, Reader, explain
+from classifier.features import Rows, fast_counts_for
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
 
 DEFAULT_BAND = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
@@ -62,11 +62,14 @@ class RoleClassifier:
         self.feature_names: list[str] = list(self.vectorizer.get_feature_names_out())
         self.stop_words: frozenset[str] = frozenset(self.vectorizer.get_stop_words() or ())
         self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)
+        self.reader = Reader(self.vocabulary, self.stop_words, self.ngram_range)
         self.band: dict[str, list[float]] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases
         self.phrases = tuple(phrases)
-        self._phrase_matrix = self.vectorizer.transform([p.text for p in self.phrases])
+        self._phrase_matrix = sparse.csr_matrix(
+            self.vectorizer.transform([p.text for p in self.phrases])
+        )
         self.fast = fast_counts_for(self.vectorizer)
         self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
 
@@ -114,37 +117,37 @@ class RoleClassifier:
             results.extend(self._classify_chunk(batch[begin : begin + chunk_size]))
         return results
 
-    def _features(self, texts: list[str]) -> tuple[list[Analysis], sparse.csr_matrix]:
+    def _features(self, texts: list[str]) -> tuple[list[Analysis], Rows]:
         """Each text read once; its TF-IDF row built from the same reading when possible."""
-        analyses = [
-            analyse(text, self.vocabulary, self.stop_words, self.ngram_range) for text in texts
-        ]
+        analyses = [self.reader.read(text) for text in texts]
         if self.fast is None:
-            return analyses, sparse.csr_matrix(self.vectorizer.transform(texts))
-        ids = [[index for _, _, index in a.occurrences] for a in analyses]
-        return analyses, self.fast.from_ids(ids)
+            return analyses, Rows.of(self.vectorizer.transform(texts))
+        return analyses, self.fast.rows([a.features for a in analyses])
 
     def _classify_chunk(self, texts: list[str]) -> list[Prediction]:
         analyses, features = self._features(texts)
-        # The model's own arithmetic (decision_function, then expit for the positive class),
-        # without its input validation, which cost more than the product itself.
-        logits = np.asarray(features @ self.coef, dtype=np.float64) + self.bias
-        p_positive = expit(logits)
-        # x_j·w_j for every stored feature, and per-row sums, on the CSR arrays themselves:
-        # building sparse matrices for these cost more than the arithmetic.
-        indptr, indices = features.indptr, features.indices
-        values = features.data * self.coef[indices]
+        # The model's own arithmetic on the CSR arrays: x_j·w_j for every stored feature, per
+        # row sums (decision_function less the bias), then expit for the positive class.
+        # scikit-learn's input validation and scipy's matrix construction cost more than this.
+        data, indices, indptr = features.data, features.indices, features.indptr
+        values = data * self.coef[indices]
         rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
         sums = np.bincount(rows, weights=values, minlength=len(texts))
+        logits = sums + self.bias
+        p_positive = expit(logits)
         role_counts = np.bincount(rows, weights=self._role[indices], minlength=len(texts))
-        similar = self._similar(features)
         dense = np.zeros(len(self.coef))
         out = []
         for row, text in enumerate(texts):
             lo, hi = indptr[row], indptr[row + 1]
-            dense[indices[lo:hi]] = values[lo:hi]
-            explanation = explain(text, analyses[row], dense, self.feature_names, self.classes)
-            dense[indices[lo:hi]] = 0.0
+            where = indices[lo:hi]
+            dense[where] = data[lo:hi]
+            similar = self._similar(dense)
+            dense[where] = values[lo:hi]
+            explanation = explain(
+                text, analyses[row], dense, self.feature_names, self.classes, self.max_phrases
+            )
+            dense[where] = 0.0
             out.append(
                 self._prediction(
                     explanation,
@@ -155,7 +158,7 @@ class RoleClassifier:
                     Score(float(logits[row]), self.bias, float(sums[row])),
                     known_terms=int(hi - lo),
                     role_terms=int(role_counts[row]),
-                    similar=similar[row],
+                    similar=similar,
                 )
             )
         return out
@@ -200,25 +203,22 @@ class RoleClassifier:
             )
         return Evidence(known, role_terms, tokens, round(coverage, 4), warning)
 
-    def _similar(self, features: sparse.csr_matrix, k: int = 3) -> list[tuple[SimilarPhrase, ...]]:
+    def _similar(self, x: npt.NDArray[np.float64], k: int = 3) -> tuple[SimilarPhrase, ...]:
+        """The ``k`` training phrases closest to the dense TF-IDF row ``x`` (cosine)."""
         if not self.phrases:
-            return [() for _ in range(features.shape[0])]
-        scores = (features @ self._phrase_matrix.T).toarray()
-        k = min(k, scores.shape[1])
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        return [
-            tuple(
-                SimilarPhrase(
-                    self.phrases[j].text,
-                    self.phrases[j].label,
-                    self.phrases[j].source,
-                    round(float(scores[row, j]), 4),
-                )
-                for j in top[row]
-                if scores[row, j] > 0
+            return ()
+        scores = self._phrase_matrix @ x
+        top = np.argsort(-scores, kind="stable")[:k]
+        return tuple(
+            SimilarPhrase(
+                self.phrases[j].text,
+                self.phrases[j].label,
+                self.phrases[j].source,
+                round(float(scores[j]), 4),
             )
-            for row in range(scores.shape[0])
-        ]
+            for j in top.tolist()
+            if scores[j] > 0
+        )
 
     def all_phrases(self, text: str) -> tuple[Phrase, ...]:
         """Every phrase of ``text`` with its weight, untruncated (for audits and tests)."""

@@ -11,6 +11,7 @@ characters long).
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 TOKEN_RE = re.compile(r"(?i:\ba/b\b|\bc\+\+|\bc#|\bci/cd\b)|\b\w\w+\b")
 # The same matches on already lower-cased text, about twice as fast: scanning left to right,
@@ -18,6 +19,11 @@ TOKEN_RE = re.compile(r"(?i:\ba/b\b|\bc\+\+|\bc#|\bci/cd\b)|\b\w\w+\b")
 # ends inside a run and the \b checks add nothing (tests/classifier/test_text.py holds the
 # two equal).
 LOWER_TOKEN_RE = re.compile(r"a/b\b|c\+\+|c#|ci/cd\b|\w\w+")
+# The same two patterns as one capturing group, for ``split``: it returns gap, token, gap,
+# token, ..., gap, so the running sum of the pieces' lengths gives every token's offsets
+# without a Python step per match.
+_SPLIT_RE = re.compile(f"({TOKEN_RE.pattern})")
+_LOWER_SPLIT_RE = re.compile(f"({LOWER_TOKEN_RE.pattern})")
 
 
 CAPITAL_SIGMA = "\u03a3"
@@ -45,6 +51,28 @@ def tokenize(text: str) -> list[str]:
     return [match.group().lower() for match in TOKEN_RE.finditer(text)]
 
 
+def token_table(text: str) -> tuple[list[str], list[int], list[int]]:
+    """Tokens of ``text`` and where each starts and ends, as three parallel lists.
+
+    Args:
+        text: any string.
+
+    Returns:
+        ``(tokens, starts, ends)`` with ``text[starts[i]:ends[i]].lower() == tokens[i]``;
+        ``tokens == tokenize(text)``.
+    """
+    lowered = text.lower()
+    if _lowers_in_place(text, lowered):
+        pieces = _LOWER_SPLIT_RE.split(lowered)
+        tokens = pieces[1::2]
+    else:
+        pieces = _SPLIT_RE.split(text)
+        tokens = [token.lower() for token in pieces[1::2]]
+    # offsets[k] is where piece k ends: token i is piece 2i+1, after gap 2i.
+    offsets = list(accumulate(map(len, pieces)))
+    return tokens, offsets[0:-1:2], offsets[1::2]
+
+
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """Tokens of ``text`` with their places in it.
 
@@ -54,7 +82,4 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     Returns:
         ``(token, start, end)`` triples where ``text[start:end].lower() == token``.
     """
-    lowered = text.lower()
-    if _lowers_in_place(text, lowered):
-        return [(m.group(), m.start(), m.end()) for m in LOWER_TOKEN_RE.finditer(lowered)]
-    return [(m.group().lower(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
+    return list(zip(*token_table(text), strict=True))

@@ -175,7 +175,7 @@ def test_one_reading_gives_the_vectorizers_own_features(text: str) -> None:
     classifier = _SESSION_CLASSIFIER[0]
     assert classifier.fast is not None, "the trained model should get the one-reading path"
     _, ours = classifier._features([text, POSTINGS[0]])
-    assert _same(ours, classifier.vectorizer.transform([text, POSTINGS[0]]))
+    assert _same(ours.matrix(), classifier.vectorizer.transform([text, POSTINGS[0]]))
 
 
 _SESSION_CLASSIFIER: list[RoleClassifier] = []
