@@ -155,28 +155,27 @@ def explain(
     weight = np.bincount(group, weights=cluster_weight, minlength=len(groups))
     ranked = np.argsort(-np.abs(weight), kind="stable")
     if limit is not None:
-        positive = weight[ranked] > 0
-        kept = np.concatenate([np.flatnonzero(positive)[:limit], np.flatnonzero(~positive)[:limit]])
+        pushes = weight[ranked] > 0
+        kept = np.concatenate([np.flatnonzero(pushes)[:limit], np.flatnonzero(~pushes)[:limit]])
         ranked = ranked[np.sort(kept)]
 
-    # Phrases only for the groups returned; a group's clusters in order of the text.
-    by_group = np.argsort(group, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(groups)))])
+    # Phrases only for the groups returned; a group's clusters in order of the text. Plain
+    # lists from here: indexing numpy arrays one element at a time is slower than lists.
+    by_group = np.argsort(group, kind="stable").tolist()
+    bounds = [0, *np.cumsum(np.bincount(group, minlength=len(groups))).tolist()]
+    heads, tails, weights = cluster_first.tolist(), cluster_last.tolist(), weight.tolist()
     starts, ends, key_of = analysis.starts, analysis.ends, list(groups)
+    negative, positive = classes
     phrases = []
     for g in ranked.tolist():
-        members = by_group[bounds[g] : bounds[g + 1]]
         spans = tuple(
-            (starts[a], ends[b])
-            for a, b in zip(
-                cluster_first[members].tolist(), cluster_last[members].tolist(), strict=True
-            )
+            (starts[heads[c]], ends[tails[c]]) for c in by_group[bounds[g] : bounds[g + 1]]
         )
         phrases.append(
             Phrase(
                 text=text[spans[0][0] : spans[0][1]],
-                weight=float(weight[g]),
-                toward=classes[1] if weight[g] > 0 else classes[0],
+                weight=weights[g],
+                toward=positive if weights[g] > 0 else negative,
                 spans=spans,
                 terms=tuple(feature_names[i] for i in key_of[g]),
             )

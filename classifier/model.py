@@ -55,7 +55,8 @@ class RoleClassifier:
         self.version = str(card.get("version", "unversioned"))
         self.vectorizer = pipeline[0]
         self.model = pipeline[-1]
-        self.classes: tuple[str, str] = tuple(self.model.classes_)
+        negative, positive = (str(c) for c in self.model.classes_)
+        self.classes = (negative, positive)
         self.coef: npt.NDArray[np.float64] = np.asarray(self.model.coef_[0], dtype=np.float64)
         self.bias = float(self.model.intercept_[0])
         self.vocabulary: dict[str, int] = self.vectorizer.vocabulary_

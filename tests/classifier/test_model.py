@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -86,6 +89,24 @@ def test_overlapping_ngrams_merge_into_one_phrase(classifier: RoleClassifier) ->
 def test_many_gives_the_same_answers_as_one(classifier: RoleClassifier) -> None:
     many = classifier.classify_many(POSTINGS, chunk_size=4)
     assert [p.to_dict() for p in many] == [classifier.classify(t).to_dict() for t in POSTINGS]
+
+
+def test_to_dict_carries_every_field_of_the_prediction(classifier: RoleClassifier) -> None:
+    prediction = classifier.classify(POSTINGS[2])
+    data = prediction.to_dict()
+    assert data["score"] == asdict(prediction.score)
+    assert data["evidence"] == asdict(prediction.evidence)
+    assert data["similar_phrases"] == [asdict(s) for s in prediction.similar_phrases]
+    assert data["similar_phrases"], "the posting should have similar training phrases"
+    for phrase, written in zip(prediction.key_phrases, data["key_phrases"], strict=True):
+        assert written == {
+            **asdict(phrase),
+            "spans": [list(span) for span in phrase.spans],
+            "terms": list(phrase.terms),
+        }
+    fields = {f.name for f in dataclasses.fields(prediction)} | {"leaning"}
+    assert set(data) == fields
+    assert json.loads(json.dumps(data)) == data
 
 
 def test_long_posting_of_100_kb_is_classified(classifier: RoleClassifier) -> None:
