@@ -11,10 +11,11 @@ one at a time. :class:`FastCounts` computes the same count matrix with fewer Pyt
   character lower-cases one-to-one and keeps its ``\\w`` class (checked over all of
   Unicode), so matches and offsets agree. Other postings use ``tokenize`` itself;
 - n-grams are joined with ``map``/``zip`` and looked up with ``map(vocabulary.get, …)``;
-- counts for the whole chunk are summed by one sparse COO→CSR conversion;
+- counts for the whole chunk come from one ``np.unique`` over (row, feature) keys;
 
-then hands the counts to the vectorizer's own TF-IDF step (``_tfidf.transform``), so the
-weights, and therefore every probability, are those of ``vectorizer.transform``.
+then applies the vectorizer's own TF-IDF arithmetic (counts times ``idf_``, each row divided
+by its L2 norm, squares summed in the same order) to the arrays, so the weights, and
+therefore every probability, are those of ``vectorizer.transform`` bit for bit.
 :func:`fast_counts_for` offers this only for the vectorizer configuration rolelens trains
 and only after checking, on probe texts, that both paths give identical matrices; otherwise
 it returns ``None`` and callers use ``vectorizer.transform``.
@@ -139,7 +140,8 @@ class FastCounts:
         return Rows(data, indices, indptr, self.width)
 
 
-def _same(left: Any, right: Any) -> bool:
+def same_matrix(left: Any, right: Any) -> bool:
+    """Whether two sparse matrices hold the same entries, bit for bit."""
     left, right = sparse.csr_matrix(left), sparse.csr_matrix(right)
     left.sort_indices()
     right.sort_indices()
@@ -182,7 +184,7 @@ def fast_counts_for(vectorizer: Any) -> FastCounts | None:
         if not hasattr(vectorizer, "_tfidf"):
             return None
         fast = FastCounts(vectorizer)
-        if not _same(fast.transform(PROBES), vectorizer.transform(PROBES)):
+        if not same_matrix(fast.transform(PROBES), vectorizer.transform(PROBES)):
             return None
     except (AttributeError, TypeError, ValueError):
         return None

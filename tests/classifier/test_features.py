@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.artifacts import load_current
-from classifier.features import FastCounts, _same, fast_counts_for
+from classifier.features import FastCounts, fast_counts_for, same_matrix
 from tests.conftest import REPO
 
 
@@ -31,7 +31,7 @@ def test_fixture_postings_get_the_same_matrix(
 ) -> None:
     texts = [p.read_text(encoding="utf-8") for p in (REPO / "fixtures" / "postings").glob("*.txt")]
     texts += (REPO / "fixtures" / "phrases" / "filler.txt").read_text().splitlines()
-    assert _same(fast.transform(texts), vectorizer.transform(texts))
+    assert same_matrix(fast.transform(texts), vectorizer.transform(texts))
 
 
 tricky = st.lists(
@@ -48,7 +48,7 @@ tricky = st.lists(
 def test_any_text_gets_the_same_matrix(
     vectorizer: TfidfVectorizer, fast: FastCounts, texts: list[str]
 ) -> None:
-    assert _same(fast.transform(texts), vectorizer.transform(texts))
+    assert same_matrix(fast.transform(texts), vectorizer.transform(texts))
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import InvalidPosting
-from classifier.features import _same
+from classifier.explain import Analysis, Reader
+from classifier.features import same_matrix
 from classifier.labels import DATA_SCIENCE, LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier, strength_of
 from tests.conftest import REPO
@@ -196,7 +198,7 @@ def test_one_reading_gives_the_vectorizers_own_features(text: str) -> None:
     classifier = _SESSION_CLASSIFIER[0]
     assert classifier.fast is not None, "the trained model should get the one-reading path"
     _, ours = classifier._features([text, POSTINGS[0]])
-    assert _same(ours.matrix(), classifier.vectorizer.transform([text, POSTINGS[0]]))
+    assert same_matrix(ours.matrix(), classifier.vectorizer.transform([text, POSTINGS[0]]))
 
 
 _SESSION_CLASSIFIER: list[RoleClassifier] = []
@@ -205,3 +207,25 @@ _SESSION_CLASSIFIER: list[RoleClassifier] = []
 @pytest.fixture(autouse=True, scope="module")
 def _remember(classifier: RoleClassifier) -> None:
     _SESSION_CLASSIFIER[:] = [classifier]
+
+
+def test_a_reading_that_disagrees_with_the_vectorizer_turns_the_fast_path_off(
+    trained_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    honest = Reader.read
+
+    def drops_the_last_occurrence(self: Reader, text: str) -> Analysis:
+        analysis = honest(self, text)
+        return dataclasses.replace(
+            analysis,
+            first=analysis.first[:-1],
+            last=analysis.last[:-1],
+            features=analysis.features[:-1],
+        )
+
+    monkeypatch.setattr(Reader, "read", drops_the_last_occurrence)
+    classifier = RoleClassifier.from_registry(trained_home)
+    assert classifier.fast is None
+    text = POSTINGS[0]
+    logit = float(classifier.pipeline.decision_function([text])[0])
+    assert classifier.classify(text).score.logit == pytest.approx(logit, abs=1e-9)
