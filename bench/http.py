@@ -171,7 +171,8 @@ def bench(home: Path, setup: str, seconds: float, connections: int, rounds: int)
             trivial_now, classify_now = now["healthz"], now["classify"]
             trivial.add(trivial_now)
             classify.add(classify_now)
-            ratios.append(classify_now.rps / trivial_now.rps)
+            if trivial_now.latencies and classify_now.latencies:
+                ratios.append(classify_now.rps / trivial_now.rps)
         single = load(port, "POST", "/api/v1/classify", body, 1, seconds / 2, 10_000, pid)
     finally:
         process.terminate()
@@ -184,10 +185,13 @@ def bench(home: Path, setup: str, seconds: float, connections: int, rounds: int)
     print(line(f"GET /healthz x{connections}", trivial_figures))
     print(line(f"POST /classify x{connections}", classify_figures))
     print(line("POST /classify x1", single.figures()))
+    nan = float("nan")
     print(
-        f"  classify/healthz throughput ratio {classify.rps / trivial.rps:.2f} "
-        f"(target >= 0.35; per round min {min(ratios):.2f}, median "
-        f"{statistics.median(ratios):.2f}, max {max(ratios):.2f}); classify p99/p50 at "
+        f"  classify/healthz throughput ratio "
+        f"{classify.rps / trivial.rps if trivial.latencies else nan:.2f} "
+        f"(target >= 0.35; per round min {min(ratios, default=nan):.2f}, median "
+        f"{statistics.median(ratios) if ratios else nan:.2f}, "
+        f"max {max(ratios, default=nan):.2f}); classify p99/p50 at "
         f"{connections} connections "
         f"{classify_figures['p99_ms'] / classify_figures['p50_ms']:.2f} (target <= 3)"
     )
@@ -210,6 +214,8 @@ def main() -> None:
         "--rounds", type=int, default=5, help="alternating healthz/classify windows (default 5)"
     )
     args = parser.parse_args()
+    if args.rounds < 1 or args.seconds <= 0 or args.connections < 1:
+        parser.error("--rounds and --connections must be at least 1, --seconds above 0")
     temporary: list[tempfile.TemporaryDirectory[str]] = []
     try:
         home = model_home(temporary)

@@ -33,11 +33,10 @@ class Analysis:
 
     Occurrence ``k`` is feature ``features[k]`` spanning kept tokens ``first[k]`` to
     ``last[k]``; counting ``features`` gives exactly the vectorizer's term counts. Kept token
-    ``i`` is token ``positions[i]`` of the whole posting and spans ``starts[i]:ends[i]``.
+    ``i`` spans ``starts[i]:ends[i]`` of the text; ``token_count`` counts stop words too.
     """
 
     token_count: int
-    positions: IntArray
     starts: list[int]
     ends: list[int]
     first: IntArray
@@ -74,7 +73,6 @@ class Reader:
         tokens, starts, ends = token_table(text)
         kept_mask = list(map(self.keeps, tokens, repeat(True)))
         kept = list(compress(tokens, kept_mask))
-        positions = np.fromiter(compress(range(len(tokens)), kept_mask), np.int64, len(kept))
         firsts, lasts, features = [], [], []
         low, high = self.ngram_range
         for n in range(low, min(high, len(kept)) + 1):
@@ -88,7 +86,6 @@ class Reader:
             features.append(ids[hits])
         return Analysis(
             len(tokens),
-            positions,
             list(compress(starts, kept_mask)),
             list(compress(ends, kept_mask)),
             _joined(firsts),
@@ -103,7 +100,7 @@ def _joined(parts: list[IntArray]) -> IntArray:
 
 @dataclass(frozen=True)
 class Explanation:
-    """The strongest phrases of a posting each way, and how many tokens all phrases cover."""
+    """The strongest phrases of a posting each way, and how many kept tokens all phrases cover."""
 
     phrases: tuple[Phrase, ...]
     token_count: int
@@ -180,9 +177,8 @@ def explain(
                 terms=tuple(feature_names[i] for i in key_of[g]),
             )
         )
-    # Every token of the posting (stop words too) from a cluster's first to its last.
-    positions = analysis.positions
-    covered = int(np.sum(positions[cluster_last] - positions[cluster_first] + 1))
+    # Kept tokens inside a phrase (stop words within one are not counted).
+    covered = int(np.sum(cluster_last - cluster_first + 1))
     return Explanation(tuple(phrases), analysis.token_count, covered)
 
 

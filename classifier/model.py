@@ -187,8 +187,8 @@ class RoleClassifier:
             label=label,
             probability=probability,
             strength=strength_of(probability[positive], self.band),
-            key_phrases=tuple(toward[: self.max_phrases]),
-            counter_phrases=tuple(against[: self.max_phrases]),
+            key_phrases=tuple(toward),  # explain() kept max_phrases each way
+            counter_phrases=tuple(against),
             score=score,
             evidence=self._evidence(explanation, known_terms, role_terms),
             similar_phrases=similar,

@@ -1,6 +1,6 @@
 """Tokenising postings, with character offsets.
 
-The model's vectorizer uses :func:`tokenize`, and explanations use :func:`token_spans`: the
+The model's vectorizer uses :func:`tokenize`, and explanations use :func:`token_table`: the
 same regular expression, so every feature the model sees can be traced to exact character
 spans of the original text. Tokens are runs of two or more word characters, plus a few
 role terms that plain word runs would lose (``A/B``, ``C++``, ``C#``, ``CI/CD``), lower-cased

@@ -68,7 +68,13 @@ PREDICTION: dict[str, Schema] = {
             "known_terms": INTEGER,
             "role_terms": INTEGER,
             "token_count": INTEGER,
-            "coverage": {"type": "number", "minimum": 0, "maximum": 1},
+            "coverage": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "share of the posting's tokens that lie inside a phrase; stop "
+                "words count toward the total but not as covered",
+            },
             "warning": {
                 "type": ["string", "null"],
                 "description": "set when the posting holds too little role "

@@ -66,7 +66,8 @@ def reference(classifier: RoleClassifier, text: str) -> Reference:
         for key, (spans, weight) in grouped.items()
     ]
     phrases.sort(key=lambda p: -abs(p[1]))
-    covered = sum(1 for _, s, e in tokens if any(cs <= s and e <= ce for cs, ce, _, _ in clusters))
+    # Coverage counts the kept tokens (stop words removed) that lie inside a phrase.
+    covered = sum(1 for _, s, e in kept if any(cs <= s and e <= ce for cs, ce, _, _ in clusters))
     return phrases, covered
 
 
@@ -147,6 +148,15 @@ _CLASSIFIER: list[RoleClassifier] = []
 @pytest.fixture(autouse=True, scope="module")
 def _remember(classifier: RoleClassifier) -> None:
     _CLASSIFIER[:] = [classifier]
+
+
+def test_stop_words_inside_a_phrase_do_not_count_as_covered(classifier: RoleClassifier) -> None:
+    text = "Deploy models to production"  # "to" is a stop word inside the phrase
+    assert "models to production" in [p.text for p in classifier.all_phrases(text)]
+    evidence = classifier.classify(text).evidence
+    assert evidence.token_count == 4
+    assert evidence.coverage == 0.75
+    check(classifier, text)
 
 
 def test_the_reference_is_not_trivially_empty(classifier: RoleClassifier) -> None:
