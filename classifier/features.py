@@ -23,7 +23,7 @@ it returns ``None`` and callers use ``vectorizer.transform``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -153,11 +153,16 @@ def same_matrix(left: Any, right: Any) -> bool:
     )
 
 
-def fast_counts_for(vectorizer: Any) -> FastCounts | None:
+def fast_counts_for(
+    vectorizer: Any, reading: Callable[[str], npt.ArrayLike] | None = None
+) -> FastCounts | None:
     """A :class:`FastCounts` when it reproduces ``vectorizer`` exactly, else ``None``.
 
     Args:
         vectorizer: the pipeline's fitted vectorizer.
+        reading: another way of finding a text's feature indices (one per occurrence) that
+            callers will feed to :meth:`FastCounts.rows`; it must count exactly what the
+            vectorizer counts on the probe texts too.
 
     Returns:
         The fast path, or ``None`` when the vectorizer is configured differently from what
@@ -184,7 +189,12 @@ def fast_counts_for(vectorizer: Any) -> FastCounts | None:
         if not hasattr(vectorizer, "_tfidf"):
             return None
         fast = FastCounts(vectorizer)
-        if not same_matrix(fast.transform(PROBES), vectorizer.transform(PROBES)):
+        expected_matrix = vectorizer.transform(PROBES)
+        if not same_matrix(fast.transform(PROBES), expected_matrix):
+            return None
+        if reading is not None and not same_matrix(
+            fast.from_ids([reading(probe) for probe in PROBES]), expected_matrix
+        ):
             return None
     except (AttributeError, TypeError, ValueError):
         return None

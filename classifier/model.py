@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from classifier.artifacts import LoadedVersion, TrainingPhrase, load_current, load_version
 from classifier.errors import InvalidPosting
 from classifier.explain import Analysis, Explanation, Reader, explain
-from classifier.features import PROBES, Rows, fast_counts_for, same_matrix
+from classifier.features import Rows, fast_counts_for
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
 
 DEFAULT_BAND = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
@@ -71,12 +71,9 @@ class RoleClassifier:
         self._phrase_matrix = sparse.csr_matrix(
             self.vectorizer.transform([p.text for p in self.phrases])
         )
-        self.fast = fast_counts_for(self.vectorizer)
-        if self.fast is not None and not same_matrix(
-            self.fast.from_ids([self.reader.read(probe).features for probe in PROBES]),
-            self.vectorizer.transform(PROBES),
-        ):
-            self.fast = None  # the one reading must count exactly what the vectorizer counts
+        # Features come from the explanation's own reading when it counts what the vectorizer
+        # counts (checked on probe texts); otherwise from the vectorizer's transform.
+        self.fast = fast_counts_for(self.vectorizer, lambda text: self.reader.read(text).features)
         self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
 
     @classmethod

@@ -71,15 +71,3 @@ def token_table(text: str) -> tuple[list[str], list[int], list[int]]:
     # offsets[k] is where piece k ends: token i is piece 2i+1, after gap 2i.
     offsets = list(accumulate(map(len, pieces)))
     return tokens, offsets[0:-1:2], offsets[1::2]
-
-
-def token_spans(text: str) -> list[tuple[str, int, int]]:
-    """Tokens of ``text`` with their places in it.
-
-    Args:
-        text: any string.
-
-    Returns:
-        ``(token, start, end)`` triples where ``text[start:end].lower() == token``.
-    """
-    return list(zip(*token_table(text), strict=True))

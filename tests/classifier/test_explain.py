@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from classifier.model import RoleClassifier
 from classifier.text import TOKEN_RE
+from tests.classifier.strategies import mixed_text
 from tests.classifier.test_model import POSTINGS, SAMPLES
 
 Reference = tuple[list[tuple[str, float, str, tuple[tuple[int, int], ...], tuple[str, ...]]], int]
@@ -111,43 +111,30 @@ def test_repeated_wording_is_one_phrase_with_every_span(classifier: RoleClassifi
 
 
 @given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(
-                [
-                    "machine learning",
-                    "models",
-                    "production",
-                    "deploy",
-                    "statistical",
-                    "A/B",
-                    "tests",
-                    "data",
-                    "the",
-                    "and",
-                    "Kubernetes",
-                    "İ",
-                    "Σ",
-                    ".",
-                    "\n",
-                ]
-            ),
-            st.text(st.characters(exclude_categories=("Cs",)), max_size=6),
-        ),
-        max_size=60,
-    ).map(" ".join)
+    text=mixed_text(
+        [
+            "machine learning",
+            "models",
+            "production",
+            "deploy",
+            "statistical",
+            "A/B",
+            "tests",
+            "data",
+            "the",
+            "and",
+            "Kubernetes",
+            "İ",
+            "Σ",
+            ".",
+            "\n",
+        ],
+        max_parts=60,
+    )
 )
 @settings(max_examples=200, deadline=None)
-def test_any_text_matches_the_reference(text: str) -> None:
-    check(_CLASSIFIER[0], text)
-
-
-_CLASSIFIER: list[RoleClassifier] = []
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _remember(classifier: RoleClassifier) -> None:
-    _CLASSIFIER[:] = [classifier]
+def test_any_text_matches_the_reference(classifier: RoleClassifier, text: str) -> None:
+    check(classifier, text)
 
 
 def test_stop_words_inside_a_phrase_do_not_count_as_covered(classifier: RoleClassifier) -> None:

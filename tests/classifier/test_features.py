@@ -11,6 +11,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.artifacts import load_current
 from classifier.features import FastCounts, fast_counts_for, same_matrix
+from tests.classifier.strategies import mixed_text
 from tests.conftest import REPO
 
 
@@ -34,13 +35,9 @@ def test_fixture_postings_get_the_same_matrix(
     assert same_matrix(fast.transform(texts), vectorizer.transform(texts))
 
 
-tricky = st.lists(
-    st.one_of(
-        st.text(st.characters(exclude_categories=("Cs",)), max_size=6),
-        st.sampled_from(["\u0130", "\u03a3", "\u03c3", ".", " ", "_", "ML", "model", "data"]),
-    ),
-    max_size=20,
-).map("".join)
+tricky = mixed_text(
+    ["\u0130", "\u03a3", "\u03c3", ".", " ", "_", "ML", "model", "data"], max_parts=20, sep=""
+)
 
 
 @settings(max_examples=150, deadline=None)

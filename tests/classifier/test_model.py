@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from classifier.errors import InvalidPosting
 from classifier.explain import Analysis, Reader
 from classifier.features import same_matrix
 from classifier.labels import DATA_SCIENCE, LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier, strength_of
+from tests.classifier.strategies import mixed_text
 from tests.conftest import REPO
 
 SAMPLES = REPO / "fixtures" / "postings"
@@ -185,28 +185,19 @@ def test_bias_and_coefficients_belong_to_ml_engineering(classifier: RoleClassifi
 
 
 @given(
-    st.lists(
-        st.one_of(
-            st.text(st.characters(exclude_categories=("Cs",)), max_size=8),
-            st.sampled_from(["deploy", "models", "to", "production", "A/B", "İ", "Σ", " ", "."]),
-        ),
-        max_size=30,
-    ).map(" ".join)
+    text=mixed_text(
+        ["deploy", "models", "to", "production", "A/B", "İ", "Σ", " ", "."],
+        max_parts=30,
+        piece_size=8,
+    )
 )
 @settings(max_examples=150, deadline=None)
-def test_one_reading_gives_the_vectorizers_own_features(text: str) -> None:
-    classifier = _SESSION_CLASSIFIER[0]
+def test_one_reading_gives_the_vectorizers_own_features(
+    classifier: RoleClassifier, text: str
+) -> None:
     assert classifier.fast is not None, "the trained model should get the one-reading path"
     _, ours = classifier._features([text, POSTINGS[0]])
     assert same_matrix(ours.matrix(), classifier.vectorizer.transform([text, POSTINGS[0]]))
-
-
-_SESSION_CLASSIFIER: list[RoleClassifier] = []
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _remember(classifier: RoleClassifier) -> None:
-    _SESSION_CLASSIFIER[:] = [classifier]
 
 
 def test_a_reading_that_disagrees_with_the_vectorizer_turns_the_fast_path_off(

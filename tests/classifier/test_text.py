@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.model import RoleClassifier
-from classifier.text import LOWER_TOKEN_RE, token_spans, tokenize
+from classifier.text import LOWER_TOKEN_RE, TOKEN_RE, token_table, tokenize
 
 
 @pytest.mark.parametrize(
@@ -18,9 +18,10 @@ from classifier.text import LOWER_TOKEN_RE, token_spans, tokenize
     ],
 )
 def test_spans_slice_the_original_text_to_each_token(text: str) -> None:
-    for token, start, end in token_spans(text):
+    tokens, starts, ends = token_table(text)
+    for token, start, end in zip(tokens, starts, ends, strict=True):
         assert text[start:end].lower() == token
-    assert [t for t, _, _ in token_spans(text)] == tokenize(text)
+    assert tokens == tokenize(text)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,8 @@ def test_role_terms_with_symbols_are_single_tokens(text: str, expected: list[str
 )
 @settings(max_examples=300, deadline=None)
 def test_the_fast_pattern_on_lower_text_matches_the_token_pattern(text: str) -> None:
+    matches = [(m.group().lower(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
+    assert list(zip(*token_table(text), strict=True)) == matches
     lowered = text.lower()
     if len(lowered) == len(text) and "\u03a3" not in text:
         assert LOWER_TOKEN_RE.findall(lowered) == tokenize(text)

@@ -78,21 +78,38 @@ def start_chrome(tmp_path: Path, size: str = "1280,1600", console_log: bool = Fa
     return webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
 
 
+def wait_visible(driver: Any, element_id: str, seconds: float = 30) -> Any:
+    """The element with ``element_id`` once it is shown."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(
+        ec.visibility_of_element_located((By.ID, element_id))
+    )
+
+
+def classify_on_page(driver: Any, url: str, text: str) -> Any:
+    """Open the page, paste ``text``, press Classify and wait for the answer; the text area."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url + "/")
+    box = driver.find_element(By.ID, "posting")
+    box.send_keys(text)
+    driver.find_element(By.ID, "classify").click()
+    wait_visible(driver, "result")
+    return box
+
+
 @pytest.mark.slow
 def test_paste_classify_and_see_the_highlighted_call(
     live_server: str, posting: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver = start_chrome(tmp_path)
     try:
-        driver.get(live_server + "/")
-        box = driver.find_element(By.ID, "posting")
-        box.send_keys(posting)
-        driver.find_element(By.ID, "classify").click()
-        WebDriverWait(driver, 15).until(ec.visibility_of_element_located((By.ID, "result")))
+        box = classify_on_page(driver, live_server, posting)
         assert driver.find_element(By.ID, "leaning").text == "ML-engineering-leaning"
         marks = driver.find_elements(By.CSS_SELECTOR, "#highlighted mark.hl.ml")
         assert marks, "at least one phrase is highlighted toward ML engineering"
@@ -114,8 +131,6 @@ def test_paste_classify_and_see_the_highlighted_call(
 def test_keyboard_only_and_errors_shown_in_words(live_server: str, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver = start_chrome(tmp_path, "375,800")
     try:
@@ -125,7 +140,7 @@ def test_keyboard_only_and_errors_shown_in_words(live_server: str, tmp_path: Pat
         assert active.get_attribute("id") == "posting", "Tab reaches the text area first"
         active.send_keys("Run A/B tests <b>and</b> present statistical insights.")
         active.send_keys(Keys.CONTROL, Keys.ENTER)
-        WebDriverWait(driver, 15).until(ec.visibility_of_element_located((By.ID, "result")))
+        wait_visible(driver, "result")
         assert driver.find_element(By.ID, "leaning").text == "Data-science-leaning"
         assert not driver.find_elements(By.CSS_SELECTOR, "#highlighted b"), "text, not HTML"
         inner, scroll = driver.execute_script(
@@ -153,16 +168,10 @@ def test_a_posting_holding_html_shows_as_text_and_runs_nothing(
 ) -> None:
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver = start_chrome(tmp_path, console_log=True)
     try:
-        driver.get(live_server + "/")
-        box = driver.find_element(By.ID, "posting")
-        box.send_keys(HOSTILE_POSTING)
-        driver.find_element(By.ID, "classify").click()
-        WebDriverWait(driver, 15).until(ec.visibility_of_element_located((By.ID, "result")))
+        box = classify_on_page(driver, live_server, HOSTILE_POSTING)
         with pytest.raises(NoAlertPresentException):
             driver.switch_to.alert.text  # noqa: B018 - raises when no alert is open
         assert driver.execute_script("return window.__xss === undefined")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from service.app import create_app
-from tests.service.test_browser import serving, start_chrome
+from tests.service.test_browser import classify_on_page, serving, start_chrome, wait_visible
 
 TOKEN = "browser-test-token"
 ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."
@@ -36,16 +36,6 @@ def driver(tmp_path: Path) -> Iterator[Any]:
         chrome.quit()
 
 
-def _wait_visible(driver: Any, element_id: str, seconds: float = 30) -> Any:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, seconds).until(
-        ec.visibility_of_element_located((By.ID, element_id))
-    )
-
-
 @pytest.mark.slow
 def test_upload_a_csv_and_download_the_classified_file(
     admin_server: str, driver: Any, tmp_path: Path
@@ -57,7 +47,7 @@ def test_upload_a_csv_and_download_the_classified_file(
     driver.get(admin_server + "/")
     driver.find_element(By.ID, "csv-file").send_keys(str(source))
     driver.find_element(By.ID, "csv-upload").click()
-    link = _wait_visible(driver, "csv-download")
+    link = wait_visible(driver, "csv-download")
     assert link.get_attribute("download") == "postings-classified.csv"
     assert "Done" in driver.find_element(By.ID, "csv-status").text
     assert not driver.find_element(By.ID, "csv-progress").is_displayed()
@@ -86,7 +76,7 @@ def test_upload_a_csv_and_download_the_classified_file(
     bad.write_text("id,content\n1,hello\n", encoding="utf-8")
     driver.find_element(By.ID, "csv-file").send_keys(str(bad))
     driver.find_element(By.ID, "csv-upload").click()
-    error = _wait_visible(driver, "csv-error")
+    error = wait_visible(driver, "csv-error")
     assert "no text column" in error.text and "id, content" in error.text
     assert not link.is_displayed(), "no stale download offered"
     driver.save_screenshot(str(tmp_path / "csv-error.png"))
@@ -94,7 +84,7 @@ def test_upload_a_csv_and_download_the_classified_file(
     # Naming the column, as the detail says, classifies the same file.
     driver.find_element(By.ID, "csv-text-column").send_keys("content")
     driver.find_element(By.ID, "csv-upload").click()
-    assert _wait_visible(driver, "csv-download").get_attribute("download") == ("bad-classified.csv")
+    assert wait_visible(driver, "csv-download").get_attribute("download") == ("bad-classified.csv")
     assert not driver.find_element(By.ID, "csv-error").is_displayed()
 
 
@@ -105,10 +95,7 @@ def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    driver.get(admin_server + "/")
-    driver.find_element(By.ID, "posting").send_keys(posting)
-    driver.find_element(By.ID, "classify").click()
-    _wait_visible(driver, "result")
+    classify_on_page(driver, admin_server, posting)
     mark = driver.find_element(By.CSS_SELECTOR, "#key-phrases mark.hl.ml")
     mark.send_keys(Keys.ENTER)  # keyboard: a phrase is chosen with Enter
     phrase = driver.find_element(By.ID, "teach-text")
@@ -121,7 +108,7 @@ def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
     phrase.send_keys("maintain feature stores for online model serving")
     token = driver.find_element(By.ID, "admin-token")
     token.send_keys("wrong", Keys.ENTER)
-    assert "not the admin token" in _wait_visible(driver, "teach-error").text
+    assert "not the admin token" in wait_visible(driver, "teach-error").text
     token.clear()
     token.send_keys(TOKEN, Keys.ENTER)
     status = driver.find_element(By.ID, "teach-status")
