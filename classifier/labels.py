@@ -10,10 +10,20 @@ from __future__ import annotations
 DATA_SCIENCE = "data_science"
 ML_ENGINEERING = "ml_engineering"
 LABELS: tuple[str, str] = (DATA_SCIENCE, ML_ENGINEERING)
+# The verdict for a posting that holds too little of either role's vocabulary: not a label
+# the model is trained on, only a headline over its leaning.
+NEITHER = "neither"
+VERDICTS: tuple[str, str, str] = (DATA_SCIENCE, ML_ENGINEERING, NEITHER)
 
 HUMAN: dict[str, str] = {
     DATA_SCIENCE: "data-science-leaning",
     ML_ENGINEERING: "ML-engineering-leaning",
+}
+TOWARD: dict[str, str] = {DATA_SCIENCE: "data science", ML_ENGINEERING: "ML engineering"}
+HEADLINE: dict[str, str] = {
+    DATA_SCIENCE: "Data-science-leaning",
+    ML_ENGINEERING: "ML-engineering-leaning",
+    NEITHER: "Not a data-science or ML-engineering posting",
 }
 
 

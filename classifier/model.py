@@ -16,19 +16,27 @@ from classifier.artifacts import LoadedVersion, TrainingPhrase, load_current, lo
 from classifier.errors import InvalidPosting
 from classifier.explain import Analysis, Explanation, Reader, explain
 from classifier.features import Rows, fast_counts_for
+from classifier.labels import NEITHER
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
 
+STRENGTHS = ("clear", "moderate", "mixed")
 DEFAULT_BAND = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
 DEFAULT_EVIDENCE = {"role_weight": 0.5, "min_role_terms": 10}
 
 
-def strength_of(p_ml: float, band: dict[str, list[float]]) -> str:
-    """``mixed`` inside the mixed band, ``clear`` outside the clear band, else ``moderate``."""
+def strength_of(p_ml: float, band: dict[str, Any], balance: float = 0.0) -> str:
+    """How clear a call is.
+
+    ``mixed`` inside the mixed band of P(ml_engineering); ``clear`` outside the clear band
+    when the posting's evidence is also lopsided enough (``balance``, the weight pushing
+    against the leaning over the weight pushing toward it, below the band's
+    ``clear_balance``; a model without one does not check); else ``moderate``.
+    """
     mixed_low, mixed_high = band["mixed"]
     clear_low, clear_high = band["clear"]
     if mixed_low <= p_ml <= mixed_high:
         return "mixed"
-    if p_ml <= clear_low or p_ml >= clear_high:
+    if (p_ml <= clear_low or p_ml >= clear_high) and balance < band.get("clear_balance", 1.0):
         return "clear"
     return "moderate"
 
@@ -64,7 +72,7 @@ class RoleClassifier:
         self.stop_words: frozenset[str] = frozenset(self.vectorizer.get_stop_words() or ())
         self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)
         self.reader = Reader(self.vocabulary, self.stop_words, self.ngram_range)
-        self.band: dict[str, list[float]] = card.get("strength_band", DEFAULT_BAND)
+        self.band: dict[str, Any] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases
         self.phrases = tuple(phrases)
@@ -139,6 +147,12 @@ class RoleClassifier:
         logits = sums + self.bias
         p_positive = expit(logits)
         role_counts = np.bincount(rows, weights=self._role[indices], minlength=len(texts))
+        toward_ml = np.bincount(rows, weights=np.maximum(values, 0.0), minlength=len(texts))
+        toward_ds = -np.bincount(rows, weights=np.minimum(values, 0.0), minlength=len(texts))
+        total = toward_ml + toward_ds
+        balance = np.minimum(toward_ml, toward_ds) / np.maximum(
+            np.maximum(toward_ml, toward_ds), np.finfo(np.float64).tiny
+        )
         dense = np.zeros(len(self.coef))
         out = []
         for row, text in enumerate(texts):
@@ -161,6 +175,8 @@ class RoleClassifier:
                     Score(float(logits[row]), self.bias, float(sums[row])),
                     known_terms=int(hi - lo),
                     role_terms=int(role_counts[row]),
+                    weight=float(total[row]),
+                    balance=float(balance[row]),
                     similar=similar,
                 )
             )
@@ -174,37 +190,58 @@ class RoleClassifier:
         *,
         known_terms: int,
         role_terms: int,
+        weight: float,
+        balance: float,
         similar: tuple[SimilarPhrase, ...],
     ) -> Prediction:
         positive = self.classes[1]
         label = positive if probability[positive] >= 0.5 else self.classes[0]
         toward = [p for p in explanation.phrases if p.toward == label]
         against = [p for p in explanation.phrases if p.toward != label]
+        evidence = self._evidence(explanation, known_terms, role_terms, weight, balance)
         return Prediction(
             label=label,
+            verdict=NEITHER if evidence.warning else label,
             probability=probability,
-            strength=strength_of(probability[positive], self.band),
+            strength=strength_of(probability[positive], self.band, balance),
             key_phrases=tuple(toward),  # explain() kept max_phrases each way
             counter_phrases=tuple(against),
             score=score,
-            evidence=self._evidence(explanation, known_terms, role_terms),
+            evidence=evidence,
             similar_phrases=similar,
             model_version=self.version,
         )
 
-    def _evidence(self, explanation: Explanation, known: int, role_terms: int) -> Evidence:
+    def _evidence(
+        self, explanation: Explanation, known: int, role_terms: int, weight: float, balance: float
+    ) -> Evidence:
         tokens = explanation.token_count
         coverage = explanation.covered_tokens / tokens if tokens else 0.0
+        rules = self.evidence_rules
         warning = None
         if tokens == 0:
             warning = "the posting has no words to read; paste the job description"
-        elif role_terms < self.evidence_rules["min_role_terms"]:
+        elif "min_weight" in rules and weight < rules["min_weight"]:
+            warning = (
+                f"the posting's words weigh {weight:.1f} in all, less than the "
+                f"{rules['min_weight']:.1f} of nearly any data-science or ML-engineering "
+                "posting; this is probably neither role, so the leaning means little"
+            )
+        elif "min_weight" not in rules and role_terms < rules["min_role_terms"]:
             warning = (
                 f"only {role_terms} of the posting's words are data-science or "
                 "ML-engineering vocabulary; this may not be either role, so the call "
                 "means little"
             )
-        return Evidence(known, role_terms, tokens, round(coverage, 4), warning)
+        return Evidence(
+            known,
+            role_terms,
+            tokens,
+            round(coverage, 4),
+            round(weight, 4),
+            round(balance, 4),
+            warning,
+        )
 
     def _similar(self, x: npt.NDArray[np.float64], k: int = 3) -> tuple[SimilarPhrase, ...]:
         """The ``k`` training phrases closest to the dense TF-IDF row ``x`` (cosine)."""

@@ -44,12 +44,20 @@ class Score:
 
 @dataclass(frozen=True)
 class Evidence:
-    """How much role vocabulary the posting holds, and a warning when it is too little."""
+    """How much role vocabulary the posting holds, and a warning when it is too little.
+
+    ``weight`` is how far the posting's words move the score in all, either way (the sum of
+    the absolute contributions, in logit units). ``balance`` is the weight pushing toward
+    one role over the weight pushing toward the other, the smaller over the larger: 0 when
+    all of the evidence points one way, 1 when it is evenly split.
+    """
 
     known_terms: int
     role_terms: int
     token_count: int
     coverage: float
+    weight: float
+    balance: float
     warning: str | None
 
 
@@ -65,9 +73,15 @@ class SimilarPhrase:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The answer for one posting."""
+    """The answer for one posting.
+
+    ``label`` is the leaning, always one of the two roles; ``verdict`` is the headline: the
+    leaning, or ``neither`` when the posting holds too little of either role's vocabulary
+    for the leaning to mean much.
+    """
 
     label: str
+    verdict: str
     probability: dict[str, float]
     strength: str
     key_phrases: tuple[Phrase, ...]
@@ -90,6 +104,7 @@ class Prediction:
         """
         return {
             "label": self.label,
+            "verdict": self.verdict,
             "leaning": self.leaning,
             "probability": dict(self.probability),
             "strength": self.strength,
@@ -105,6 +120,8 @@ class Prediction:
                 "role_terms": self.evidence.role_terms,
                 "token_count": self.evidence.token_count,
                 "coverage": self.evidence.coverage,
+                "weight": self.evidence.weight,
+                "balance": self.evidence.balance,
                 "warning": self.evidence.warning,
             },
             "similar_phrases": [

@@ -5,15 +5,16 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, roc_auc_score
 
-from classifier.labels import LABELS, ML_ENGINEERING
-from classifier.model import RoleClassifier
+from classifier.labels import LABELS, ML_ENGINEERING, VERDICTS
+from classifier.model import STRENGTHS, RoleClassifier
+from classifier.prediction import Prediction
 from training.errors import TrainingError
 
 
@@ -29,6 +30,8 @@ class Report:
     ece: float
     confusion: list[list[int]]
     labels: tuple[str, ...] = LABELS
+    by_strength: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verdicts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,8 @@ class Report:
             "brier": self.brier,
             "ece": self.ece,
             "confusion": {"labels": list(self.labels), "matrix": self.confusion},
+            "by_strength": self.by_strength,
+            "verdicts": self.verdicts,
         }
 
 
@@ -54,8 +59,19 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     return total / len(y) if len(y) else 0.0
 
 
-def score(labels: Sequence[str], p_ml: Sequence[float]) -> Report:
+def score(
+    labels: Sequence[str],
+    p_ml: Sequence[float],
+    strengths: Sequence[str] = (),
+    verdicts: Sequence[str] = (),
+) -> Report:
     """Figures for true ``labels`` against predicted P(ml_engineering).
+
+    Args:
+        labels: the true labels.
+        p_ml: predicted P(ml_engineering), one per label.
+        strengths: each call's strength, for the accuracy of each band (optional).
+        verdicts: each call's verdict, to count them (optional).
 
     Raises:
         TrainingError: no rows, or a label outside the known ones.
@@ -77,7 +93,27 @@ def score(labels: Sequence[str], p_ml: Sequence[float]) -> Report:
         brier=round(float(np.mean((p - y) ** 2)), 4),
         ece=round(expected_calibration_error(y, p), 4),
         confusion=confusion_matrix(labels, predicted, labels=list(LABELS)).tolist(),
+        by_strength=_by_strength(labels, predicted, strengths),
+        verdicts={verdict: list(verdicts).count(verdict) for verdict in VERDICTS}
+        if verdicts
+        else {},
     )
+
+
+def _by_strength(
+    labels: Sequence[str], predicted: Sequence[str], strengths: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """How many calls each strength band holds and the share of them that are right."""
+    if not strengths:
+        return {}
+    bands: dict[str, dict[str, Any]] = {}
+    for band in STRENGTHS:
+        right = [t == p for t, p, s in zip(labels, predicted, strengths, strict=True) if s == band]
+        bands[band] = {
+            "n": len(right),
+            "accuracy": round(sum(right) / len(right), 4) if right else None,
+        }
+    return bands
 
 
 def read_labeled(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
@@ -106,8 +142,17 @@ def read_labeled(path: Path, text_column: str, label_column: str) -> tuple[list[
 
 def evaluate(classifier: RoleClassifier, texts: Sequence[str], labels: Sequence[str]) -> Report:
     """Classify ``texts`` and score the calls against ``labels``."""
-    predictions = classifier.classify_many(texts)
-    return score(labels, [p.probability[ML_ENGINEERING] for p in predictions])
+    return score_predictions(labels, classifier.classify_many(texts))
+
+
+def score_predictions(labels: Sequence[str], predictions: Sequence[Prediction]) -> Report:
+    """:func:`score` for predictions: probability, strength band and verdict of each."""
+    return score(
+        labels,
+        [p.probability[ML_ENGINEERING] for p in predictions],
+        [p.strength for p in predictions],
+        [p.verdict for p in predictions],
+    )
 
 
 def plot(report_path: Path, labels: Sequence[str], p_ml: Sequence[float]) -> None:

@@ -99,7 +99,21 @@ def dedupe(phrases: Iterable[TrainingPhrase]) -> list[TrainingPhrase]:
     return kept
 
 
-def read_filler(root: Path | None = None) -> list[str]:
-    """Neutral posting sentences (benefits, EEO, company blurbs) used in calibration."""
-    path = (root or fixtures_dir()) / "phrases" / "filler.txt"
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def read_neutral(root: Path | None = None) -> list[str]:
+    """The neutral pack: sentences and phrases that postings of both roles (and postings in
+    general) use: boilerplate, company blurbs, benefits, requirements, soft skills,
+    collaboration and shared tools. Training sees each under both labels, and calibration
+    mixes them into pseudo-postings.
+
+    Raises:
+        TrainingError: the pack is missing or has no ``text`` column.
+    """
+    path = (root or fixtures_dir()) / "phrases" / "neutral.csv"
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if "text" not in (reader.fieldnames or ()):
+                raise TrainingError(f"{path}: column 'text' not found")
+            return [row["text"].strip() for row in reader if (row["text"] or "").strip()]
+    except FileNotFoundError:
+        raise TrainingError(f"neutral pack {path} not found") from None

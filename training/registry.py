@@ -98,7 +98,7 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
             "labels": [str(c) for c in model.pipeline[-1].classes_],
             "params": model.params.to_dict(),
             "calibration": model.calibration,
-            "strength_band": model.params.strength_band,
+            "strength_band": model.strength_band,
             "evidence": model.evidence,
             "metrics": {**model.metrics, **metrics},
             "versions": {

@@ -1,13 +1,24 @@
 """Training: labeled phrases in, one calibrated scikit-learn Pipeline out.
 
 Phrases are a few words long; postings are hundreds of words, most of them neutral or shared
-by both roles. A model fitted on phrases alone puts its threshold where phrases need it, not
-where postings do. :func:`train` therefore calibrates on *pseudo-postings*: held-out phrases
-of one role, a few of the other role, and neutral filler sentences, shuffled together. The
-decision values of out-of-fold models on those pseudo-postings fit a Platt scaling
-``logit' = a·logit + b``, which is folded into the logistic regression's coefficients and
-intercept. The pipeline stays two stock parts and the score stays exactly linear, so every
-explanation still adds up.
+by both roles. Two things follow.
+
+Words that every posting uses ("experience", "team", "company") must carry almost no weight,
+however unevenly the labeled phrases happen to use them. :func:`train` reads the neutral pack
+(sentences and phrases any posting may hold) beside the labeled phrases and penalises each
+word by the share of its use that is neutral: its TF-IDF column is scaled by
+``(1 - share) ** neutral_penalty`` while the logistic regression is fitted, and the fitted
+coefficient is scaled back by the same factor. Under the L2 penalty that is a per-word
+penalty ``(1 - share) ** -2·penalty`` times stronger; a word only the neutral pack uses gets
+weight 0. The coefficients then apply to the plain TF-IDF features again, so the pipeline
+stays two stock parts and the score stays exactly linear.
+
+A model fitted on phrases puts its threshold where phrases need it, not where postings do,
+so :func:`train` calibrates on *pseudo-postings*: held-out phrases of one role, some of the
+other role, and neutral sentences, shuffled together. The decision values of out-of-fold
+models on those fit a Platt scaling ``logit' = a·logit + b``, folded into the coefficients
+and intercept. The same pseudo-postings set how lopsided a posting's evidence must be for a
+"clear" call (see :func:`_balance_limit`).
 """
 
 from __future__ import annotations
@@ -17,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -28,6 +41,8 @@ from classifier.artifacts import TrainingPhrase
 from classifier.labels import LABELS, ML_ENGINEERING
 from classifier.text import tokenize
 from training.errors import TrainingError
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -41,14 +56,28 @@ class TrainingParams:
     class_weight: str | None = "balanced"
     calibrate: bool = True
     pseudo_postings_per_fold: int = 400
+    # How strongly the neutral pack pulls shared words toward zero (see the module docstring).
+    neutral_penalty: float = 1.0
+    # The other way of using the neutral pack, kept to compare (bench/neutral.py): each
+    # neutral sentence seen once under each label with this sample weight (0: not at all).
+    neutral_weight: float = 0.0
+    # Share of pseudo-postings whose work is split between the roles (about half of their
+    # phrases from the other role); the rest hold at most a third as many. Careful readers of
+    # real postings found about 18% genuinely mixed (shared/data/README.md).
+    pseudo_mixed_share: float = 0.2
     random_state: int = 0
     strength_band: dict[str, list[float]] = field(
-        default_factory=lambda: {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
+        default_factory=lambda: {"mixed": [0.4, 0.6], "clear": [0.15, 0.85]}
     )
-    # A "role term" weighs at least this quantile of the model's absolute weights; fewer than
-    # min_role_terms of them in a posting earns a warning. Measured on 221 real postings:
-    # 13 or more at the 1st percentile, 25 at the 5th; a pastry chef's posting has 8.
+    # A call is "clear" only when the weight pushing against it is small: at most this share
+    # of the mixed pseudo-postings may pass that test.
+    mixed_clear_share: float = 0.1
+    # A "role term" weighs at least this quantile of the model's absolute weights. A
+    # posting whose words weigh less in all (the sum of |contribution|, logit units) than
+    # this quantile of the calibration pseudo-postings do is called "neither"; a model
+    # trained without calibration falls back to counting role terms (min_role_terms).
     role_weight_quantile: float = 0.9
+    neither_quantile: float = 0.1
     min_role_terms: int = 10
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +94,7 @@ class TrainedModel:
     metrics: dict[str, Any]
     calibration: dict[str, float]
     evidence: dict[str, float]
+    strength_band: dict[str, Any]
 
 
 def build_pipeline(params: TrainingParams) -> Pipeline:
@@ -97,35 +127,41 @@ def build_pipeline(params: TrainingParams) -> Pipeline:
 
 def pseudo_postings(
     by_label: dict[str, list[str]],
-    filler: Sequence[str],
+    neutral: Sequence[str],
     count: int,
     rng: np.random.Generator,
-) -> tuple[list[str], list[str]]:
-    """Synthetic postings: phrases of one role, fewer of the other, neutral filler.
+    mixed_share: float = 0.2,
+) -> tuple[list[str], list[str], list[bool]]:
+    """Synthetic postings: phrases of one role, fewer of the other, neutral sentences.
 
     Args:
         by_label: phrase texts per label (both labels needed).
-        filler: neutral sentences; may be empty.
+        neutral: neutral sentences; may be empty.
         count: how many postings to make, half per label.
         rng: the random generator (seeded by the caller).
+        mixed_share: the share whose work is split (half to all as many other-role phrases);
+            the others hold at most a third as many other-role phrases as own ones.
 
     Returns:
-        ``(texts, labels)``.
+        ``(texts, labels, mixed)``; ``mixed[i]`` says posting ``i`` is a split one.
     """
-    texts, labels = [], []
+    texts, labels, mixed = [], [], []
     for i in range(count):
         label = LABELS[i % 2]
         own, other = by_label[label], by_label[LABELS[1 - i % 2]]
         n_own = int(rng.integers(3, 13))
-        n_other = int(rng.integers(0, n_own + 1))
-        n_filler = int(rng.integers(5, 20)) if filler else 0
+        split = bool(rng.random() < mixed_share)
+        low, high = (n_own // 2, n_own) if split else (0, n_own // 3)
+        n_other = int(rng.integers(low, high + 1))
+        n_neutral = int(rng.integers(5, 20)) if neutral else 0
         parts = [own[j] for j in rng.integers(0, len(own), n_own)]
         parts += [other[j] for j in rng.integers(0, len(other), n_other)]
-        parts += [filler[j] for j in rng.integers(0, len(filler), n_filler)]
+        parts += [neutral[j] for j in rng.integers(0, len(neutral), n_neutral)]
         rng.shuffle(parts)
         texts.append(". ".join(parts))
         labels.append(label)
-    return texts, labels
+        mixed.append(split)
+    return texts, labels, mixed
 
 
 def _folds(labels: Sequence[str], random_state: int) -> StratifiedKFold:
@@ -133,24 +169,108 @@ def _folds(labels: Sequence[str], random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=min(5, smallest), shuffle=True, random_state=random_state)
 
 
+def _neutral_scale(x: sparse.csr_matrix, n_labeled: int, params: TrainingParams) -> FloatArray:
+    """Per-feature factor ``(1 - share) ** neutral_penalty``.
+
+    ``share`` is the feature's document frequency in the neutral rows of ``x`` over the sum
+    of its document frequencies in the labeled and the neutral rows, each relative to the
+    number of rows.
+    """
+    n_neutral = x.shape[0] - n_labeled
+    if params.neutral_penalty <= 0 or n_neutral == 0:
+        return np.ones(x.shape[1])
+    present = (x > 0).astype(np.float64)
+    labeled = np.asarray(present[:n_labeled].sum(axis=0)).ravel() / max(n_labeled, 1)
+    neutral = np.asarray(present[n_labeled:].sum(axis=0)).ravel() / n_neutral
+    share = neutral / np.maximum(labeled + neutral, np.finfo(np.float64).tiny)
+    scale: FloatArray = (1.0 - share) ** params.neutral_penalty
+    return scale
+
+
+def _fit(
+    pipeline: Pipeline,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    neutral: Sequence[str],
+    params: TrainingParams,
+) -> Pipeline:
+    """Fit ``pipeline`` on labeled ``texts``, the neutral pack pulling shared words to zero.
+
+    The vectorizer learns its vocabulary and IDF from the labeled texts and the neutral pack
+    together. The logistic regression is fitted on columns scaled by :func:`_neutral_scale`
+    and its coefficients scaled back, so they apply to the vectorizer's own output.
+    """
+    vectorizer, logreg = pipeline[0], pipeline[-1]
+    n = len(texts)
+    x = sparse.csr_matrix(vectorizer.fit_transform([*texts, *neutral]))
+    scale = _neutral_scale(x, n, params)
+    rows, y = x[:n], list(labels)
+    weights = np.ones(n)
+    if params.neutral_weight > 0 and neutral:
+        rows = sparse.vstack([rows, x[n:], x[n:]]).tocsr()
+        y += [LABELS[0]] * len(neutral) + [LABELS[1]] * len(neutral)
+        weights = np.concatenate([weights, np.full(2 * len(neutral), params.neutral_weight)])
+    logreg.fit(rows @ sparse.diags(scale), y, sample_weight=weights)
+    logreg.coef_ = logreg.coef_ * scale
+    return pipeline
+
+
+def _sides(pipeline: Pipeline, texts: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+    """Each text's total weight toward ``classes_[1]`` and toward ``classes_[0]`` (both >= 0)."""
+    contributions = sparse.csr_matrix(
+        sparse.csr_matrix(pipeline[0].transform(texts)).multiply(pipeline[-1].coef_[0])
+    )
+    toward_positive = np.asarray(contributions.maximum(0).sum(axis=1)).ravel()
+    toward_negative = -np.asarray(contributions.minimum(0).sum(axis=1)).ravel()
+    return toward_positive, toward_negative
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    scale: float
+    shift: float
+    metrics: dict[str, float]
+    clear_balance: float
+    min_weight: float
+
+
 def _calibrate(
     pipeline: Pipeline,
     texts: list[str],
     labels: list[str],
-    filler: Sequence[str],
+    neutral: Sequence[str],
     params: TrainingParams,
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Fit Platt scaling on out-of-fold pseudo-postings; return (a, b) and their metrics."""
+) -> _Calibration:
+    """Platt scaling, the clear-call balance limit and the evidence floor, all from
+    out-of-fold pseudo-postings.
+
+    The balance limit lets at most ``mixed_clear_share`` of the mixed pseudo-postings be
+    clear. The evidence floor is the ``neither_quantile`` of the pseudo-postings' total
+    weight (after scaling): a posting whose words weigh less than that holds less role
+    vocabulary than nearly every posting made of three or more role phrases.
+    """
     rng = np.random.default_rng(params.random_state)
-    decisions, truth = [], []
+    decisions, truth, toward, against, mixed = [], [], [], [], []
     for train_idx, test_idx in _folds(labels, params.random_state).split(texts, labels):
-        fold = clone(pipeline).fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        fold = _fit(
+            clone(pipeline),
+            [texts[i] for i in train_idx],
+            [labels[i] for i in train_idx],
+            neutral,
+            params,
+        )
         held: dict[str, list[str]] = {label: [] for label in LABELS}
         for i in test_idx:
             held[labels[i]].append(texts[i])
-        p_texts, p_labels = pseudo_postings(held, filler, params.pseudo_postings_per_fold, rng)
+        p_texts, p_labels, p_mixed = pseudo_postings(
+            held, neutral, params.pseudo_postings_per_fold, rng, params.pseudo_mixed_share
+        )
         decisions.append(fold.decision_function(p_texts))
+        positive, negative = _sides(fold, p_texts)
+        toward.append(np.maximum(positive, negative))
+        against.append(np.minimum(positive, negative))
         truth += [label == ML_ENGINEERING for label in p_labels]
+        mixed += p_mixed
     raw = np.concatenate(decisions).reshape(-1, 1)
     y = np.asarray(truth)
     platt = LogisticRegression(C=1e4).fit(raw, y)
@@ -163,20 +283,28 @@ def _calibrate(
         "accuracy": float(np.mean((calibrated > 0) == y)),
         "brier": float(np.mean((p - y) ** 2)),
     }
-    return {"scale": a, "shift": b}, metrics
+    major, minor = np.concatenate(toward), np.concatenate(against)
+    balance = minor / np.maximum(major, np.finfo(np.float64).tiny)
+    split = np.asarray(mixed)
+    clear_balance = (
+        float(np.quantile(balance[split], params.mixed_clear_share)) if split.any() else 1.0
+    )
+    min_weight = float(np.quantile(a * (major + minor), params.neither_quantile))
+    return _Calibration(a, b, metrics, clear_balance, min_weight)
 
 
 def train(
     phrases: Sequence[TrainingPhrase],
     params: TrainingParams | None = None,
-    filler: Sequence[str] = (),
+    neutral: Sequence[str] = (),
 ) -> TrainedModel:
     """Fit the pipeline on ``phrases``, cross-validate, and calibrate it for postings.
 
     Args:
         phrases: labeled phrases; both labels need at least two.
         params: hyper-parameters (defaults: :class:`TrainingParams`).
-        filler: neutral sentences for the calibration pseudo-postings.
+        neutral: the neutral pack: sentences any posting may hold (training pulls their
+            words' weights toward zero; calibration mixes them into pseudo-postings).
 
     Returns:
         The trained model with cross-validation and calibration metrics.
@@ -205,18 +333,19 @@ def train(
             "macro_f1": float(f1_score(labels, oof, average="macro")),
         }
     }
-    pipeline.fit(texts, labels)
+    _fit(pipeline, texts, labels, neutral, params)
     calibration = {"scale": 1.0, "shift": 0.0}
+    band: dict[str, Any] = dict(params.strength_band)
+    evidence: dict[str, float] = {"min_role_terms": params.min_role_terms}
     if params.calibrate:
-        calibration, metrics["pseudo_postings_cv"] = _calibrate(
-            pipeline, texts, labels, filler, params
-        )
+        fitted = _calibrate(pipeline, texts, labels, neutral, params)
+        calibration = {"scale": fitted.scale, "shift": fitted.shift}
+        metrics["pseudo_postings_cv"] = fitted.metrics
+        band["clear_balance"] = fitted.clear_balance
+        evidence["min_weight"] = fitted.min_weight
         logreg = pipeline[-1]
-        logreg.coef_ = logreg.coef_ * calibration["scale"]
-        logreg.intercept_ = logreg.intercept_ * calibration["scale"] + calibration["shift"]
+        logreg.coef_ = logreg.coef_ * fitted.scale
+        logreg.intercept_ = logreg.intercept_ * fitted.scale + fitted.shift
     weights = np.abs(pipeline[-1].coef_[0])
-    evidence = {
-        "role_weight": float(np.quantile(weights, params.role_weight_quantile)),
-        "min_role_terms": params.min_role_terms,
-    }
-    return TrainedModel(pipeline, tuple(phrases), params, metrics, calibration, evidence)
+    evidence["role_weight"] = float(np.quantile(weights, params.role_weight_quantile))
+    return TrainedModel(pipeline, tuple(phrases), params, metrics, calibration, evidence, band)

@@ -13,6 +13,7 @@ from classifier.artifacts import load_current
 from classifier.features import FastCounts, fast_counts_for, same_matrix
 from tests.classifier.strategies import mixed_text
 from tests.conftest import REPO
+from training.phrases import read_neutral
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def test_fixture_postings_get_the_same_matrix(
     vectorizer: TfidfVectorizer, fast: FastCounts
 ) -> None:
     texts = [p.read_text(encoding="utf-8") for p in (REPO / "fixtures" / "postings").glob("*.txt")]
-    texts += (REPO / "fixtures" / "phrases" / "filler.txt").read_text().splitlines()
+    texts += read_neutral(REPO / "fixtures")
     assert same_matrix(fast.transform(texts), vectorizer.transform(texts))
 
 

@@ -47,3 +47,24 @@ def test_missing_column_names_the_columns_there_are(tmp_path: Path) -> None:
     path.write_text("id,body,label\n1,hello,data_science\n")
     with pytest.raises(TrainingError, match=r"columns are: id, body, label \(use --text-column\)"):
         read_labeled(path, "description", "label")
+
+
+def test_accuracy_of_each_strength_band_and_the_verdict_counts() -> None:
+    report = score(
+        [DS, DS, ML, ML, ML],
+        [0.05, 0.7, 0.95, 0.55, 0.45],
+        ["clear", "moderate", "clear", "mixed", "mixed"],
+        [DS, ML, ML, "neither", DS],
+    )
+    assert report.by_strength == {
+        "clear": {"n": 2, "accuracy": 1.0},
+        "moderate": {"n": 1, "accuracy": 0.0},  # P 0.7 calls ML for a DS posting
+        "mixed": {"n": 2, "accuracy": 0.5},
+    }
+    assert report.verdicts == {DS: 2, ML: 2, "neither": 1}
+    assert report.to_dict()["by_strength"]["mixed"]["n"] == 2
+
+
+def test_an_empty_band_has_no_accuracy() -> None:
+    report = score([DS, ML], [0.1, 0.9], ["clear", "clear"], [DS, ML])
+    assert report.by_strength["mixed"] == {"n": 0, "accuracy": None}

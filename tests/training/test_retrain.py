@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from classifier.artifacts import current_version, load_current, models_dir
+from classifier.artifacts import TrainingPhrase, current_version, load_current, models_dir
+from classifier.labels import other
+from classifier.model import RoleClassifier
 from training.errors import PromotionRefused
+from training.evaluate import evaluate, read_labeled
+from training.phrases import load_packs, read_neutral
 from training.registry import HISTORY_FILE, list_versions, promote
-from training.retrain import retrain
+from training.retrain import refusal, retrain, validation_path
+from training.train import TrainedModel, train
 
 
 def test_first_model_is_promoted_and_recorded(trained_home: Path) -> None:
@@ -23,16 +28,39 @@ def test_first_model_is_promoted_and_recorded(trained_home: Path) -> None:
 
 
 def test_a_worse_model_is_refused_and_the_serving_one_stays(home: Path) -> None:
+    # The seed pack alone (80 phrases) makes a real, weaker model: the validation postings
+    # tell it apart from the default one at the default tolerance.
     before = current_version(home)
-    with pytest.raises(PromotionRefused, match="below the serving"):
-        retrain(home, packs=("seed",), tolerance=-1.0)
+    with pytest.raises(PromotionRefused, match=r"macro-F1 0\.\d+, 0\.\d+ lower .* serving"):
+        retrain(home, packs=("seed",))
     assert current_version(home) == before
     assert len(list_versions(home)) == 2, "the refused version is kept, unpromoted"
 
 
+def _validation_report(model: TrainedModel) -> dict[str, object]:
+    texts, labels = read_labeled(validation_path(), "text", "label")
+    card = {"version": "test", "strength_band": model.strength_band, "evidence": model.evidence}
+    classifier = RoleClassifier(model.pipeline, card, model.phrases)
+    return evaluate(classifier, texts, labels).to_dict()
+
+
+def test_the_gate_refuses_a_model_trained_on_damaged_labels() -> None:
+    phrases = load_packs(["seed", "curated"])
+    damaged = [
+        TrainingPhrase(p.text, other(p.label) if i % 3 == 0 else p.label, p.source)
+        for i, p in enumerate(phrases)
+    ]
+    good = _validation_report(train(phrases, neutral=read_neutral()))
+    bad = _validation_report(train(damaged, neutral=read_neutral()))
+    assert refusal(bad, good) is not None
+    # ...while a model that lost one phrase in twenty is still accepted.
+    kept = [p for i, p in enumerate(phrases) if i % 20]
+    assert refusal(_validation_report(train(kept, neutral=read_neutral())), good) is None
+
+
 def test_force_promotes_anyway(home: Path) -> None:
     before = current_version(home)
-    result = retrain(home, packs=("seed",), force=True, tolerance=-1.0)
+    result = retrain(home, packs=("seed",), force=True)
     assert result.promoted and result.previous == before
     assert current_version(home) == result.version != before
 

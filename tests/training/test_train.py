@@ -8,8 +8,8 @@ import pytest
 from classifier.artifacts import TrainingPhrase
 from classifier.labels import DATA_SCIENCE, ML_ENGINEERING
 from training.errors import TrainingError
-from training.phrases import load_packs, read_filler
-from training.train import TrainingParams, pseudo_postings, train
+from training.phrases import load_packs, read_neutral
+from training.train import TrainedModel, TrainingParams, pseudo_postings, train
 
 SMALL = [
     TrainingPhrase("deploy models to production", ML_ENGINEERING, "test"),
@@ -35,8 +35,8 @@ def test_too_few_phrases_of_a_label_is_refused(phrases: list[TrainingPhrase]) ->
 
 
 def test_calibration_is_folded_into_a_linear_model() -> None:
-    plain = train(load_packs(["seed"]), TrainingParams(calibrate=False), read_filler())
-    calibrated = train(load_packs(["seed"]), TrainingParams(), read_filler())
+    plain = train(load_packs(["seed"]), TrainingParams(calibrate=False), read_neutral())
+    calibrated = train(load_packs(["seed"]), TrainingParams(), read_neutral())
     scale, shift = calibrated.calibration["scale"], calibrated.calibration["shift"]
     assert scale > 0
     text = ["build dashboards and deploy pipelines"]
@@ -51,17 +51,73 @@ def test_training_is_repeatable() -> None:
     assert np.array_equal(first.pipeline[-1].coef_, second.pipeline[-1].coef_)
 
 
-def test_pseudo_postings_mix_both_roles_and_filler() -> None:
+def test_pseudo_postings_mix_both_roles_and_neutral_text() -> None:
     rng = np.random.default_rng(0)
     by_label = {DATA_SCIENCE: ["ds one", "ds two"], ML_ENGINEERING: ["ml one", "ml two"]}
-    texts, labels = pseudo_postings(by_label, ["neutral filler"], 50, rng)
-    assert labels.count(DATA_SCIENCE) == labels.count(ML_ENGINEERING) == 25
+    texts, labels, mixed = pseudo_postings(by_label, ["neutral filler"], 400, rng, 0.25)
+    assert labels.count(DATA_SCIENCE) == labels.count(ML_ENGINEERING) == 200
     assert any("neutral filler" in t for t in texts)
-    assert any("ds " in t and "ml " in t for t in texts)
+    assert 0.15 < sum(mixed) / len(mixed) < 0.35
+
+    def other_share(text: str, label: str) -> float:
+        own, other = ("ds ", "ml ") if label == DATA_SCIENCE else ("ml ", "ds ")
+        return text.count(other) / text.count(own)
+
+    shares = [other_share(t, lab) for t, lab in zip(texts, labels, strict=True)]
+    assert all(s <= 1.0 for s in shares), "a pseudo-posting never leans the other way"
+    assert all(s <= 1 / 3 for s, m in zip(shares, mixed, strict=True) if not m)
+    assert min(s for s, m in zip(shares, mixed, strict=True) if m) >= 1 / 3
 
 
 def test_cross_validation_figures_are_recorded() -> None:
-    model = train(load_packs(["seed"]), filler=read_filler())
+    model = train(load_packs(["seed"]), neutral=read_neutral())
     cv = model.metrics["phrases_cv"]
     assert cv["n"] == len(model.phrases)
     assert 0.5 < cv["macro_f1"] <= 1.0
+
+
+BENEFITS = [
+    "We offer a generous pension, private health cover and a friendly team.",
+    "Our team works from a bright office with flexible hours.",
+    "Join a supportive team that values learning and a healthy work-life balance.",
+    "Every team member gets a learning budget and 30 days of holiday.",
+]
+# "team" is used only by data-science phrases here, so without the neutral pack it looks
+# like data-science vocabulary.
+LOPSIDED = [
+    *SMALL,
+    TrainingPhrase("present findings to the leadership team", DATA_SCIENCE, "test"),
+    TrainingPhrase("answer the marketing team's questions with data", DATA_SCIENCE, "test"),
+    TrainingPhrase("monitor model drift in production", ML_ENGINEERING, "test"),
+    TrainingPhrase("build feature pipelines", ML_ENGINEERING, "test"),
+]
+
+
+def _weight(model: TrainedModel, word: str) -> float:
+    pipeline = model.pipeline
+    return float(pipeline[-1].coef_[0][pipeline[0].vocabulary_[word]])
+
+
+def test_the_neutral_pack_pulls_shared_words_toward_zero() -> None:
+    params = TrainingParams(calibrate=False)
+    without = train(LOPSIDED, TrainingParams(calibrate=False, neutral_penalty=0.0), BENEFITS)
+    with_pack = train(LOPSIDED, params, BENEFITS)
+    assert _weight(without, "team") < 0, "the lopsided phrases make 'team' data-science"
+    assert abs(_weight(with_pack, "team")) < 0.5 * abs(_weight(without, "team"))
+    # A word only the neutral pack uses carries no weight at all; role words keep theirs.
+    assert _weight(with_pack, "pension") == 0.0
+    assert _weight(with_pack, "production") > 0 > _weight(with_pack, "statistical")
+
+
+def test_neutral_examples_under_both_labels_are_the_other_option() -> None:
+    params = TrainingParams(calibrate=False, neutral_penalty=0.0, neutral_weight=5.0)
+    both = train(LOPSIDED, params, BENEFITS)
+    without = train(LOPSIDED, TrainingParams(calibrate=False, neutral_penalty=0.0), BENEFITS)
+    assert abs(_weight(both, "team")) < abs(_weight(without, "team"))
+
+
+def test_calibration_stores_the_clear_balance_limit_and_the_evidence_floor() -> None:
+    model = train(load_packs(["seed"]), neutral=read_neutral())
+    assert 0.0 < model.strength_band["clear_balance"] < 1.0
+    assert model.strength_band["clear"] == TrainingParams().strength_band["clear"]
+    assert model.evidence["min_weight"] > 0
