@@ -17,7 +17,7 @@ import click
 from classifier.artifacts import current_version
 from classifier.batch_input import TEXT_COLUMNS
 from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
-from classifier.labels import ML_ENGINEERING
+from classifier.labels import HEADLINE, ML_ENGINEERING, NEITHER, TOWARD
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
 from service import multiproc
@@ -27,7 +27,7 @@ from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
 from service.logformat import check_format
 from training.errors import PromotionRefused, TrainingError
-from training.evaluate import plot, read_labeled, score
+from training.evaluate import plot, read_labeled, score_predictions
 from training.retrain import SOURCES, retrain
 
 
@@ -110,10 +110,10 @@ def _read_posting(text: str | None, file: Path | None) -> str:
 
 def _describe(prediction: Prediction) -> str:
     p_ml = prediction.probability[ML_ENGINEERING]
-    lines = [
-        f"{prediction.leaning} ({prediction.strength}): P(ml_engineering) = {p_ml:.2f}"
-        f"   [model {prediction.model_version}]"
-    ]
+    call = f"{prediction.leaning} ({prediction.strength})"
+    if prediction.verdict == NEITHER:
+        call = f"{HEADLINE[NEITHER]}; its words lean toward {TOWARD[prediction.label]}"
+    lines = [f"{call}: P(ml_engineering) = {p_ml:.2f}   [model {prediction.model_version}]"]
     for title, phrases in (
         ("key phrases", prediction.key_phrases),
         ("counter phrases", prediction.counter_phrases),
@@ -172,10 +172,10 @@ def evaluate(
         text_column = next((c for c in TEXT_COLUMNS if c in header), TEXT_COLUMNS[0])
     texts, labels = read_labeled(file, text_column, label_column)
     classifier = RoleClassifier.from_registry(data_home(), version)
-    p_ml = [p.probability[ML_ENGINEERING] for p in classifier.classify_many(texts)]
-    report = score(labels, p_ml)
+    predictions = classifier.classify_many(texts)
+    report = score_predictions(labels, predictions)
     if plot_path is not None:
-        plot(plot_path, labels, p_ml)
+        plot(plot_path, labels, [p.probability[ML_ENGINEERING] for p in predictions])
     if as_json:
         click.echo(json.dumps({**report.to_dict(), "model_version": classifier.version}))
         return
@@ -188,6 +188,15 @@ def evaluate(
     click.echo("confusion (rows true, columns predicted): " + ", ".join(report.labels))
     for label, row in zip(report.labels, report.confusion, strict=True):
         click.echo(f"  {label:<15} {row}")
+    click.echo(
+        "by strength: "
+        + ", ".join(
+            f"{band} {figures['n']}"
+            + ("" if figures["accuracy"] is None else f" ({figures['accuracy']:.1%} right)")
+            for band, figures in report.by_strength.items()
+        )
+    )
+    click.echo("verdicts: " + ", ".join(f"{v} {n}" for v, n in report.verdicts.items()))
 
 
 cli.add_command(models)

@@ -5,7 +5,7 @@ name                                       type      labels, meaning
 =========================================  ========  ====================================
 rolelens_http_requests_total               counter   endpoint (route), method, status
 rolelens_http_request_duration_seconds     histogram endpoint
-rolelens_postings_classified_total         counter   label, strength (single and batch)
+rolelens_postings_classified_total         counter   verdict, label, strength (single and batch)
 rolelens_postings_warned_total             counter   postings whose evidence carried a
                                                      warning; the share is this over the
                                                      sum of postings_classified_total
@@ -104,8 +104,8 @@ class Metrics:
         )
         self.postings = Counter(
             "rolelens_postings_classified",
-            "postings classified, by label and strength of the call",
-            ["label", "strength"],
+            "postings classified, by verdict, leaning (label) and strength of the call",
+            ["verdict", "label", "strength"],
             registry=reg,
         )
         self.warned = Counter(
@@ -136,11 +136,11 @@ class Metrics:
         self.latency.labels(endpoint).observe(seconds)
 
     def record_predictions(self, predictions: Iterable[Prediction], batch: bool = False) -> None:
-        """Count classified postings by label and strength, and those with a warning."""
+        """Count classified postings by verdict, label and strength, and those warned."""
         count = 0
         for prediction in predictions:
             count += 1
-            self.postings.labels(prediction.label, prediction.strength).inc()
+            self.postings.labels(prediction.verdict, prediction.label, prediction.strength).inc()
             if prediction.evidence.warning:
                 self.warned.inc()
         if batch:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from classifier.labels import LABELS
+from classifier.labels import LABELS, VERDICTS
 from service import openapi_admin, openapi_batch
 from service.metrics import OPENAPI_OPERATION as METRICS_OPERATION
 from service.openapi_problems import problems, with_common_problems
@@ -47,7 +47,13 @@ TEXT: Schema = {
 SPAN: Schema = {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2}
 
 PREDICTION: dict[str, Schema] = {
-    "label": LABEL,
+    "label": {**LABEL, "description": "the leaning, always one of the two roles"},
+    "verdict": {
+        "type": "string",
+        "enum": list(VERDICTS),
+        "description": "the headline: the leaning, or neither when the posting holds too "
+        "little data-science or ML-engineering vocabulary (evidence.warning says why)",
+    },
     "leaning": {
         "type": "string",
         "enum": ["data-science-leaning", "ML-engineering-leaning"],
@@ -74,6 +80,19 @@ PREDICTION: dict[str, Schema] = {
                 "maximum": 1,
                 "description": "share of the posting's tokens that lie inside a phrase; stop "
                 "words count toward the total but not as covered",
+            },
+            "weight": {
+                "type": "number",
+                "minimum": 0,
+                "description": "how far the posting's words move the score in all, either "
+                "way: the sum of |contribution| (logit units)",
+            },
+            "balance": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "weight toward the weaker side over weight toward the "
+                "stronger: 0 one-sided, 1 evenly split; a clear call needs it low",
             },
             "warning": {
                 "type": ["string", "null"],

@@ -60,8 +60,14 @@
   function render(text, answer) {
     const pMl = answer.probability.ml_engineering;
     const leaning = $("leaning");
-    leaning.textContent = answer.leaning.charAt(0).toUpperCase() + answer.leaning.slice(1);
-    leaning.className = CSS[answer.label];
+    const inWords = answer.leaning.charAt(0).toUpperCase() + answer.leaning.slice(1);
+    const neither = answer.verdict === "neither";
+    // A posting of neither role is headlined as such; its leaning is shown small beneath.
+    leaning.textContent = neither ? "Not a data-science or ML-engineering posting" : inWords;
+    leaning.className = neither ? "neither" : CSS[answer.label];
+    const small = $("leaning-small");
+    small.hidden = !neither;
+    small.textContent = neither ? "Its words lean toward " + WORDS[answer.label] + ", weakly." : "";
     $("summary").textContent = "The call is " + answer.strength + ": probability of ML " +
       "engineering " + Math.round(pMl * 100) + "%, of data science " +
       Math.round((1 - pMl) * 100) + "%.";

@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from service.app import create_app
+from tests.conftest import REPO
 
 FLAGS = (
     "--headless",
@@ -123,6 +124,24 @@ def test_paste_classify_and_see_the_highlighted_call(
         screenshot = tmp_path / "classified.png"
         assert driver.save_screenshot(str(screenshot))
         assert screenshot.stat().st_size > 0
+    finally:
+        driver.quit()
+
+
+@pytest.mark.slow
+def test_a_posting_of_another_job_is_headlined_as_neither_role(
+    live_server: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    chef = (REPO / "fixtures" / "postings" / "pastry_chef.txt").read_text(encoding="utf-8")
+    driver = start_chrome(tmp_path)
+    try:
+        classify_on_page(driver, live_server, chef)
+        heading = driver.find_element(By.ID, "leaning")
+        assert heading.text == "Not a data-science or ML-engineering posting"
+        beneath = driver.find_element(By.ID, "leaning-small")
+        assert beneath.is_displayed() and "lean toward" in beneath.text
     finally:
         driver.quit()
 

@@ -55,10 +55,15 @@ def test_metrics_are_prometheus_text(client: FlaskClient) -> None:
     assert "# TYPE rolelens_http_requests_total counter" in response.get_data(as_text=True)
 
 
-def test_classifications_count_by_label_strength_and_warning(client: FlaskClient) -> None:
+def test_classifications_count_by_verdict_label_strength_and_warning(
+    client: FlaskClient,
+) -> None:
     before = scrape(client)
+    answers = []
     for text in (ML, ML, DS, THIN):
-        assert client.post("/api/v1/classify", json={"text": text}).status_code == 200
+        response = client.post("/api/v1/classify", json={"text": text})
+        assert response.status_code == 200
+        answers.append(response.get_json())
     batch = {"postings": [{"text": ML}, {"text": DS}, {"text": THIN}]}
     assert client.post("/api/v1/classify/batch", json=batch).status_code == 200
     after = scrape(client)
@@ -67,8 +72,12 @@ def test_classifications_count_by_label_strength_and_warning(client: FlaskClient
         return value(after, name, **labels) - value(before, name, **labels)
 
     classified = "rolelens_postings_classified_total"
-    assert grew(classified, label="ml_engineering", strength="clear") == 3
-    assert grew(classified, label="data_science", strength="clear") == 2
+    ml, _, ds, thin = ({k: a[k] for k in ("verdict", "label", "strength")} for a in answers)
+    assert ml["verdict"] == "ml_engineering" and ds["verdict"] == "data_science"
+    assert thin["verdict"] == "neither"
+    assert grew(classified, **ml) == 3
+    assert grew(classified, **ds) == 2
+    assert grew(classified, **thin) == 2
     total = sum(
         v - value(before, name, **dict(labels))
         for (name, labels), v in samples(after).items()
