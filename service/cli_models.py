@@ -1,4 +1,4 @@
-"""``rolelens models``: list, show, roll back and prune model versions."""
+"""``rolelens models``: list, show, roll back, prune and migrate model versions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from classifier.artifacts import current_version, read_card
 from classifier.errors import ModelNotFound
 from service.config import data_home
+from training.migrate import migrate
 from training.registry import list_versions
 from training.retrain import prune_registry, rollback
 
@@ -66,3 +67,17 @@ def models_prune(keep: int) -> None:
     """Delete old versions, never the serving one or the one before it."""
     removed = prune_registry(data_home(), keep)
     click.echo(f"removed {len(removed)} version(s)" + "".join(f"\n  {v}" for v in removed))
+
+
+@models.command("migrate")
+@click.argument("version")
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="You vouch for the version's old model.joblib: unpickling it runs its code.",
+)
+@click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
+def models_migrate(version: str, trust: bool, wait: bool) -> None:
+    """Re-save VERSION, stored in the old pickle format, as plain arrays and JSON."""
+    migrate(data_home(), version, trust=trust, wait=wait)
+    click.echo(f"version {version} is now stored as arrays and JSON (no pickle)")

@@ -8,8 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from classifier.artifacts import TrainingPhrase
-from classifier.labels import LABELS
+from classifier.labels import LABELS, TrainingPhrase
 from training.errors import TrainingError
 
 PACKS = ("seed", "curated")

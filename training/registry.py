@@ -19,16 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy
 import scipy
 import sklearn
 
+from classifier import weights
 from classifier.artifacts import (
     CARD_FILE,
     CURRENT_FILE,
     MODEL_FILE,
     PHRASES_FILE,
+    SETTINGS_FILE,
     current_version,
     models_dir,
     read_card,
@@ -37,6 +38,7 @@ from classifier.artifacts import (
 )
 from classifier.errors import ModelNotFound
 from training.errors import TrainingError
+from training.pipeline import to_model
 from training.train import TrainedModel
 
 HISTORY_FILE = "HISTORY"
@@ -84,7 +86,7 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
     staging = root / f".staging-{version}"
     staging.mkdir()
     try:
-        joblib.dump(model.pipeline, staging / MODEL_FILE)
+        weights.save(staging, to_model(model.pipeline))
         with open(staging / PHRASES_FILE, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["text", "label", "source"])
@@ -92,7 +94,9 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
         card = {
             "version": version,
             "created_at": now.isoformat(timespec="seconds"),
+            "model_format": weights.FORMAT,
             "model_sha256": sha256_file(staging / MODEL_FILE),
+            "settings_sha256": sha256_file(staging / SETTINGS_FILE),
             "phrases_sha256": sha256_file(staging / PHRASES_FILE),
             "phrase_counts": _phrase_counts(model),
             "labels": [str(c) for c in model.pipeline[-1].classes_],
@@ -105,12 +109,11 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
                 "scikit-learn": sklearn.__version__,
                 "numpy": numpy.__version__,
                 "scipy": scipy.__version__,
-                "joblib": joblib.__version__,
                 "python": platform.python_version(),
             },
         }
         _write_durably(staging / CARD_FILE, json.dumps(card, indent=2, sort_keys=True) + "\n")
-        for name in (MODEL_FILE, PHRASES_FILE):
+        for name in (MODEL_FILE, SETTINGS_FILE, PHRASES_FILE):
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
         _fsync_dir(staging)

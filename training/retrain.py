@@ -13,24 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import TrainingPhrase, current_version, load_version, read_card
+from classifier.artifacts import current_version, load_version, read_card
 from classifier.errors import ModelNotFound
-from classifier.labels import LABELS
+from classifier.labels import TrainingPhrase
 from classifier.model import RoleClassifier
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled
 from training.lock import registry_lock
 from training.phrases import PACKS, dedupe, fixtures_dir, load_packs, normalise, read_filler
+from training.pipeline import to_model
 from training.registry import previous_version, promote, prune, remove_stale, write_version
 from training.store import PhraseStore
 from training.train import TrainingParams, train
 
 SOURCES = (*PACKS, "user")
-
-SMOKE_TEXTS = (
-    "Deploy machine learning models to production with Docker and Kubernetes.",
-    "Analyze data, run A/B tests and present statistical insights to stakeholders.",
-)
 
 
 @dataclass(frozen=True)
@@ -51,18 +47,6 @@ class RetrainResult:
             "validation": self.validation,
             "previous_validation": self.previous_validation,
         }
-
-
-def smoke_test(classifier: RoleClassifier) -> None:
-    """Classify a few fixed texts; raise if the answers are malformed.
-
-    Raises:
-        TrainingError: a prediction has an unknown label or a probability outside [0, 1].
-    """
-    for prediction in classifier.classify_many(SMOKE_TEXTS):
-        total = sum(prediction.probability.values())
-        if prediction.label not in LABELS or abs(total - 1.0) > 1e-6:
-            raise TrainingError(f"smoke test failed for version {classifier.version}")
 
 
 def validation_path() -> Path:
@@ -94,10 +78,10 @@ def verified(home: Path, version: str) -> RoleClassifier:
     """Load ``version`` through every check serving applies, and smoke-test it.
 
     Raises:
-        ModelNotFound, ArtifactError, TrainingError: the version cannot serve.
+        ModelNotFound, ArtifactError: the version cannot serve.
     """
     classifier = RoleClassifier.from_loaded(load_version(home, version))
-    smoke_test(classifier)
+    classifier.smoke_test()
     return classifier
 
 
@@ -145,7 +129,7 @@ def _retrain_locked(
 ) -> RetrainResult:
     model = train(gather_phrases(home, packs), params, read_filler())
     texts, labels = read_labeled(validation_path(), "text", "label")
-    fresh = RoleClassifier(model.pipeline, {"version": "candidate"}, model.phrases)
+    fresh = RoleClassifier(to_model(model.pipeline), {"version": "candidate"}, model.phrases)
     report = evaluate(fresh, texts, labels).to_dict()
     version = write_version(home, model, {"validation": report, "packs": list(packs)})
     verified(home, version)

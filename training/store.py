@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import TrainingPhrase
-from classifier.labels import LABELS
+from classifier.labels import LABELS, TrainingPhrase
 from training.errors import PhraseNotFound, TrainingError
 from training.phrases import normalise
 
