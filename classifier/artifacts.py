@@ -24,17 +24,18 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from classifier import weights
 from classifier.errors import ArtifactError, ModelNotFound
 from classifier.labels import TrainingPhrase
-from classifier.weights import LinearModel
 
-MODEL_FILE = weights.ARRAYS_FILE
-SETTINGS_FILE = weights.SETTINGS_FILE
+if TYPE_CHECKING:
+    from classifier.weights import LinearModel
+
+MODEL_FORMAT = 1
+MODEL_FILE = "model.npz"
+SETTINGS_FILE = "model.json"
 LEGACY_MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
 PHRASES_FILE = "phrases.csv"
@@ -149,6 +150,8 @@ def _verify(folder: Path, name: str, expected: object, version: str) -> None:
 
 def scikit_learn_version() -> str | None:
     """The installed scikit-learn's version, read without importing it (None: absent)."""
+    from importlib import metadata
+
     try:
         return metadata.version("scikit-learn")
     except metadata.PackageNotFoundError:
@@ -170,9 +173,11 @@ def load_version(home: Path, version: str) -> LoadedVersion:
         ArtifactError: the version is in the old pickle format, or a checksum or the
             scikit-learn version does not match the card.
     """
+    from classifier import weights  # numpy: only once a model is loaded
+
     card = read_card(home, version)
     folder = version_dir(home, version)
-    if card.get("model_format") != weights.FORMAT:
+    if card.get("model_format") != MODEL_FORMAT:
         if (folder / LEGACY_MODEL_FILE).exists() or "model_format" not in card:
             raise ArtifactError(
                 f"model version {version!r} is stored in the old pickle format "
@@ -182,7 +187,7 @@ def load_version(home: Path, version: str) -> LoadedVersion:
             )
         raise ArtifactError(
             f"model version {version!r} has model format {card.get('model_format')!r}; "
-            f"this rolelens reads format {weights.FORMAT}: retrain it with `rolelens train`"
+            f"this rolelens reads format {MODEL_FORMAT}: retrain it with `rolelens train`"
         )
     _verify(folder, MODEL_FILE, card.get("model_sha256"), version)
     _verify(folder, SETTINGS_FILE, card.get("settings_sha256"), version)

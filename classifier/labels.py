@@ -19,6 +19,11 @@ HUMAN: dict[str, str] = {
 }
 
 
+# Where training phrases come from: the packs shipped in fixtures/phrases/, and the store.
+PACKS: tuple[str, ...] = ("seed", "curated")
+SOURCES: tuple[str, ...] = (*PACKS, "user")
+
+
 @dataclass(frozen=True)
 class TrainingPhrase:
     """One labeled phrase a model is trained on, and where it came from."""

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from classifier.artifacts import MODEL_FILE as ARRAYS_FILE
+from classifier.artifacts import MODEL_FORMAT as FORMAT
+from classifier.artifacts import SETTINGS_FILE
 from classifier.errors import ArtifactError
 from classifier.reading import PROBES, Analyzer, FloatArray, Rows
 
-FORMAT = 1
-ARRAYS_FILE = "model.npz"
-SETTINGS_FILE = "model.json"
 _ARRAYS = ("idf", "coef", "intercept", "probe_data", "probe_indices", "probe_indptr")
 
 

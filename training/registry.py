@@ -17,13 +17,8 @@ import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy
-import scipy
-import sklearn
-
-from classifier import weights
 from classifier.artifacts import (
     CARD_FILE,
     CURRENT_FILE,
@@ -38,8 +33,9 @@ from classifier.artifacts import (
 )
 from classifier.errors import ModelNotFound
 from training.errors import TrainingError
-from training.pipeline import to_model
-from training.train import TrainedModel
+
+if TYPE_CHECKING:
+    from training.train import TrainedModel
 
 HISTORY_FILE = "HISTORY"
 
@@ -79,6 +75,13 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
     Returns:
         The new version's name, ``YYYYMMDDTHHMMSSZ-<random>``: sortable by time.
     """
+    import numpy
+    import scipy
+    import sklearn
+
+    from classifier import weights
+    from training.pipeline import to_model
+
     root = models_dir(home)
     root.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)

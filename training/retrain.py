@@ -15,18 +15,16 @@ from typing import Any
 
 from classifier.artifacts import current_version, load_version, read_card
 from classifier.errors import ModelNotFound
-from classifier.labels import TrainingPhrase
+from classifier.labels import SOURCES, TrainingPhrase
 from classifier.model import RoleClassifier
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled
 from training.lock import registry_lock
-from training.phrases import PACKS, dedupe, fixtures_dir, load_packs, normalise, read_filler
+from training.phrases import dedupe, fixtures_dir, load_packs, read_filler
 from training.pipeline import to_model
 from training.registry import previous_version, promote, prune, remove_stale, write_version
-from training.store import PhraseStore
+from training.store import open_store
 from training.train import TrainingParams, train
-
-SOURCES = (*PACKS, "user")
 
 
 @dataclass(frozen=True)
@@ -52,11 +50,6 @@ class RetrainResult:
 def validation_path() -> Path:
     """The labeled validation postings shipped in ``fixtures/postings/validation.csv``."""
     return fixtures_dir() / "postings" / "validation.csv"
-
-
-def open_store(home: Path) -> PhraseStore:
-    """The phrase store under ``home``, checking new phrases against the shipped packs too."""
-    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS)})
 
 
 def gather_phrases(home: Path, sources: Sequence[str]) -> list[TrainingPhrase]:
