@@ -24,9 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.artifacts import MODEL_FILE as ARRAYS_FILE
-from classifier.artifacts import MODEL_FORMAT as FORMAT
-from classifier.artifacts import SETTINGS_FILE
+from classifier.artifacts import MODEL_FILE, MODEL_FORMAT, SETTINGS_FILE
 from classifier.errors import ArtifactError
 from classifier.reading import PROBES, Analyzer, FloatArray, Rows
 
@@ -54,7 +52,7 @@ class LinearModel:
 def save(folder: Path, model: LinearModel) -> None:
     """Write ``model`` as ``model.json`` and ``model.npz`` into ``folder``."""
     settings = {
-        "format": FORMAT,
+        "format": MODEL_FORMAT,
         "kind": "tfidf+logistic_regression",
         "classes": list(model.classes),
         "stop_words": sorted(model.analyzer.stop_words),
@@ -64,7 +62,7 @@ def save(folder: Path, model: LinearModel) -> None:
         "features": list(model.features),
     }
     (folder / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False), "utf-8")
-    with open(folder / ARRAYS_FILE, "wb") as handle:
+    with open(folder / MODEL_FILE, "wb") as handle:
         np.savez(
             handle,
             idf=model.idf,
@@ -84,17 +82,17 @@ def load(folder: Path, version: str) -> LinearModel:
             not fit together.
     """
     try:
-        with np.load(folder / ARRAYS_FILE, allow_pickle=False) as stored:
+        with np.load(folder / MODEL_FILE, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in _ARRAYS}
     except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(
-            f"{ARRAYS_FILE} of model version {version!r} is not a plain array file ({exc}); "
+            f"{MODEL_FILE} of model version {version!r} is not a plain array file ({exc}); "
             "rolelens never unpickles a model: refusing to load it (retrain or roll back)"
         ) from None
     try:
         settings: dict[str, Any] = json.loads((folder / SETTINGS_FILE).read_text("utf-8"))
-        if settings.get("format") != FORMAT or settings.get("norm") != "l2":
-            raise ValueError(f"format {settings.get('format')!r}, this rolelens reads {FORMAT}")
+        if settings.get("format") != MODEL_FORMAT or settings.get("norm") != "l2":
+            raise ValueError(f"format {settings.get('format')!r}; this reads {MODEL_FORMAT}")
         low, high = settings["ngram_range"]
         negative, positive = (str(label) for label in settings["classes"])
         features = tuple(str(feature) for feature in settings["features"])

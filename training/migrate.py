@@ -24,6 +24,7 @@ from classifier.artifacts import (
     CARD_FILE,
     LEGACY_MODEL_FILE,
     MODEL_FILE,
+    MODEL_FORMAT,
     SETTINGS_FILE,
     read_card,
     sha256_file,
@@ -79,7 +80,7 @@ def migrate(home: Path, version: str, *, trust: bool, wait: bool = False) -> Non
             raise TrainingError(f"{LEGACY_MODEL_FILE} of {version} holds no model: {exc}") from None
         weights.save(folder, model)
         card.update(
-            model_format=weights.FORMAT,
+            model_format=MODEL_FORMAT,
             model_sha256=sha256_file(folder / MODEL_FILE),
             settings_sha256=sha256_file(folder / SETTINGS_FILE),
             migrated_from=LEGACY_MODEL_FILE,

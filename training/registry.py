@@ -23,6 +23,7 @@ from classifier.artifacts import (
     CARD_FILE,
     CURRENT_FILE,
     MODEL_FILE,
+    MODEL_FORMAT,
     PHRASES_FILE,
     SETTINGS_FILE,
     current_version,
@@ -97,7 +98,7 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
         card = {
             "version": version,
             "created_at": now.isoformat(timespec="seconds"),
-            "model_format": weights.FORMAT,
+            "model_format": MODEL_FORMAT,
             "model_sha256": sha256_file(staging / MODEL_FILE),
             "settings_sha256": sha256_file(staging / SETTINGS_FILE),
             "phrases_sha256": sha256_file(staging / PHRASES_FILE),
