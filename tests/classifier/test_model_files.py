@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import sys
+import types
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
+from classifier import reading
 from classifier.artifacts import (
     CARD_FILE,
     LEGACY_MODEL_FILE,
@@ -144,3 +150,44 @@ def test_the_rebuilt_pipeline_gives_identical_probabilities(classifier: RoleClas
         [p.probability[c] for c in classifier.classes] for p in classifier.classify_many(POSTINGS)
     ]
     assert np.allclose(pipeline.predict_proba(POSTINGS), ours, atol=1e-12, rtol=0)
+
+
+def test_a_version_saved_by_the_old_code_migrates(home: Path) -> None:
+    # Old files pickled a vectorizer whose tokenizer was classifier.text.tokenize; that module
+    # is gone, so build such a file with a stand-in module of that name, as the old code did.
+    old = types.ModuleType("classifier.text")
+
+    def tokenize(text: str) -> list[str]:
+        return reading.tokenize(text)
+
+    tokenize.__module__, tokenize.__qualname__ = "classifier.text", "tokenize"
+    old.tokenize = tokenize  # type: ignore[attr-defined]
+    texts = ["deploy models to production", "monitor model serving", "run a/b tests", "sql"]
+    labels = ["ml_engineering", "ml_engineering", "data_science", "data_science"]
+    vectorizer = TfidfVectorizer(
+        tokenizer=tokenize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
+        stop_words="english",
+    )
+    pipeline = make_pipeline(vectorizer, LogisticRegression()).fit(texts, labels)
+    version = current_version(home)
+    folder = models_dir(home) / version
+    sys.modules["classifier.text"] = old
+    try:
+        joblib.dump(pipeline, folder / LEGACY_MODEL_FILE)
+    finally:
+        del sys.modules["classifier.text"]
+    (folder / MODEL_FILE).unlink()
+    (folder / SETTINGS_FILE).unlink()
+    card = json.loads((folder / CARD_FILE).read_text())
+    del card["model_format"], card["settings_sha256"]
+    card["model_sha256"] = sha256_file(folder / LEGACY_MODEL_FILE)
+    (folder / CARD_FILE).write_text(json.dumps(card))
+
+    migrate(home, version, trust=True)
+    classifier = RoleClassifier.from_registry(home)
+    posting = "You will deploy models to production and monitor model serving"  # no boundary
+    expected = pipeline.predict_proba([posting])[0][1]
+    assert classifier.classify(posting).probability["ml_engineering"] == pytest.approx(expected)
