@@ -15,7 +15,7 @@ import numpy.typing as npt
 from classifier.artifacts import LoadedVersion, load_current, load_version
 from classifier.errors import ArtifactError, InvalidPosting
 from classifier.explain import Explanation, explain
-from classifier.labels import TrainingPhrase
+from classifier.labels import LABELS, TrainingPhrase
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
 from classifier.reading import PROBES, Reader, Reading, Rows, same_rows, tfidf_rows
 from classifier.weights import LinearModel
@@ -122,12 +122,16 @@ class RoleClassifier:
         """Classify a few fixed texts; raise if the answers are malformed.
 
         Raises:
-            ArtifactError: a prediction has an unknown label or probabilities not adding to 1.
+            ArtifactError: a prediction has an unknown label, or probabilities that are not
+                numbers adding up to 1.
         """
         for prediction in self.classify_many(SMOKE_TEXTS):
             total = sum(prediction.probability.values())
-            if prediction.label not in self.classes or abs(total - 1.0) > 1e-6:
-                raise ArtifactError(f"smoke test failed for version {self.version}")
+            if prediction.label not in LABELS or not abs(total - 1.0) <= 1e-6:
+                raise ArtifactError(
+                    f"smoke test failed for version {self.version}: {prediction.label!r}, "
+                    f"probabilities {prediction.probability}; retrain or roll back"
+                )
 
     def classify(self, text: str) -> Prediction:
         """Classify one posting; see :meth:`classify_many`."""

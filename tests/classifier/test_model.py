@@ -219,3 +219,29 @@ def test_a_reading_that_disagrees_with_the_vectorizer_fails_the_load_loudly(
     monkeypatch.setattr(Reader, "read", drops_the_last_occurrence)
     with pytest.raises(ArtifactError, match="reads the probe texts differently"):
         RoleClassifier.from_registry(trained_home)
+
+
+def test_the_smoke_test_passes_a_sound_model(classifier: RoleClassifier) -> None:
+    classifier.smoke_test()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"coef": "nan"},  # weights that are not numbers: probabilities are NaN
+        {"classes": ("cooking", "baking")},  # labels rolelens does not know
+    ],
+)
+def test_the_smoke_test_refuses_a_broken_model(
+    classifier: RoleClassifier, damage: dict[str, object]
+) -> None:
+    changes = dict(damage)
+    if changes.get("coef") == "nan":
+        changes["coef"] = np.full_like(classifier.coef, np.nan)
+    broken = RoleClassifier(
+        dataclasses.replace(classifier.model, **changes),  # type: ignore[arg-type]
+        {"version": "broken"},
+        classifier.phrases,
+    )
+    with pytest.raises(ArtifactError, match="smoke test failed for version broken"):
+        broken.smoke_test()
