@@ -29,7 +29,9 @@ import numpy.typing as npt
 from classifier.prediction import Phrase
 from classifier.reading import IntArray, Reading
 
-_WORDS = re.compile(r"\w+")
+# Only word characters and spaces: what may lie between two words of one phrase (tokens in
+# such a gap are stop words, as the kept tokens are consecutive; "a" is no token at all).
+_TIGHT = re.compile(r"[\w\s]*")
 
 
 @dataclass(frozen=True)
@@ -145,11 +147,12 @@ def _joins(
         & (sign[1:] != 0)
     )
     starts, ends = reading.kept.starts, reading.kept.ends
-    for c in np.flatnonzero(candidates).tolist():
-        gap = text[ends[int(tails[c])] : starts[int(heads[c + 1])]]
-        # Tokens in the gap are stop words (the kept tokens are consecutive); single letters
-        # such as "a" are no tokens at all. Anything else but spaces keeps the phrases apart.
-        joins[c + 1] = not _WORDS.sub("", gap).strip()
+    found = np.flatnonzero(candidates)
+    tight = _TIGHT.fullmatch
+    for c, tail, head in zip(
+        found.tolist(), tails[found].tolist(), heads[found + 1].tolist(), strict=True
+    ):
+        joins[c + 1] = tight(text, ends[tail], starts[head]) is not None
     return joins
 
 
