@@ -39,10 +39,11 @@ _SPLIT_RE = re.compile(f"({TOKEN_RE.pattern})")
 _LOWER_SPLIT_RE = re.compile(f"({LOWER_TOKEN_RE.pattern})")
 BULLETS = "•·▪‣◦●■►"
 # Line breaks are the ones str.splitlines knows. None of these characters occurs in a token.
+_MARKS = "\n\r\t\v\f\x1c\x1d\x1e\x85\u2028\u2029,;:!?()\\[\\]|" + BULLETS
+# One character class first, so the scan skips plain text quickly; then: a mark, a "." not
+# followed by a word character, or a dash with a space on each side.
 BOUNDARY_RE = re.compile(
-    "[\n\r\t\v\f\x1c\x1d\x1e\x85\u2028\u2029,;:!?()\\[\\]|"
-    + BULLETS
-    + "]| [-\u2013\u2014] |\\.(?!\\w)"
+    f"[{_MARKS}.\\-\u2013\u2014](?:(?<=[{_MARKS}])|(?<=\\.)(?!\\w)|(?<= .)(?= ))"
 )
 CAPITAL_SIGMA = "\u03a3"
 
