@@ -23,15 +23,21 @@ from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING, SOURCES
 from classifier.prediction import Prediction
 from service import multiproc
-from service.cli_models import models
-from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
 from training.errors import PromotionRefused, TrainingError
 
 # Subcommands defined in modules that are slow to import: loaded only when run, their
 # one-line help kept here for ``rolelens --help``.
 LAZY_COMMANDS = {
-    "batch": ("service.cli_batch:batch", "Classify every posting of a CSV or JSON Lines file."),
+    "batch": (
+        "service.cli_batch:batch",
+        "Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout).",
+    ),
+    "models": ("service.cli_models:models", "List, inspect, roll back and prune model versions."),
+    "phrases": (
+        "service.cli_phrases:phrases",
+        "Teach rolelens your own labeled phrases (then run `rolelens train`).",
+    ),
 }
 
 
@@ -63,12 +69,14 @@ class Group(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
+            limit = formatter.width - 6 - len(name)
             if name in LAZY_COMMANDS and name not in self.commands:
-                rows.append((name, LAZY_COMMANDS[name][1]))
+                stand_in = click.Command(name, help=LAZY_COMMANDS[name][1])
+                rows.append((name, stand_in.get_short_help_str(limit)))
                 continue
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+                rows.append((name, command.get_short_help_str(limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -223,10 +231,6 @@ def evaluate(
     click.echo("confusion (rows true, columns predicted): " + ", ".join(report.labels))
     for label, row in zip(report.labels, report.confusion, strict=True):
         click.echo(f"  {label:<15} {row}")
-
-
-cli.add_command(models)
-cli.add_command(phrases_group)
 
 
 def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:

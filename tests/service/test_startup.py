@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from service.cli import LAZY_COMMANDS, cli
 from tests.conftest import REPO
 
 CHECK = """
@@ -73,3 +76,13 @@ def test_classify_needs_numpy_but_neither_scikit_learn_nor_scipy(home: Path) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "ML-engineering-leaning" in done.stdout
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_a_lazy_command_is_listed_with_its_own_help(name: str) -> None:
+    module, attribute = LAZY_COMMANDS[name][0].split(":")
+    command = getattr(importlib.import_module(module), attribute)
+    assert command.name == name
+    assert LAZY_COMMANDS[name][1] == command.get_short_help_str(200)
+    overview = CliRunner().invoke(cli, ["--help"], terminal_width=200)
+    assert f"{name}  " in overview.output and LAZY_COMMANDS[name][1] in overview.output
