@@ -22,6 +22,7 @@ from classifier.labels import NEITHER  # noqa: E402
 from classifier.model import RoleClassifier  # noqa: E402
 from training.evaluate import read_labeled, score_predictions  # noqa: E402
 from training.phrases import load_packs, read_neutral  # noqa: E402
+from training.pipeline import to_model  # noqa: E402
 from training.train import TrainingParams, train  # noqa: E402
 
 DEV = REPO.parent / "shared" / "data" / "dev_postings.csv"
@@ -53,7 +54,7 @@ def main() -> None:
     for name, params in OPTIONS.items():
         model = train(phrases, params, neutral)
         card = {"version": name, "strength_band": model.strength_band, "evidence": model.evidence}
-        classifier = RoleClassifier(model.pipeline, card, model.phrases)
+        classifier = RoleClassifier(to_model(model.pipeline), card, model.phrases)
         report = score_predictions(labels, classifier.classify_many(texts))
         neither = sum(p.verdict == NEITHER for p in classifier.classify_many(others))
         weights = " ".join(

@@ -3,14 +3,16 @@
 Layout under the data directory (``ROLELENS_HOME``)::
 
     models/CURRENT                 one line: the serving version's name
-    models/<version>/model.joblib  one scikit-learn Pipeline (vectorizer + classifier)
+    models/<version>/model.json    vocabulary and settings (see ``classifier.weights``)
+    models/<version>/model.npz     idf, coefficients, intercept: plain arrays, no pickle
     models/<version>/phrases.csv   the training phrases (text, label, source)
     models/<version>/card.json     provenance, checksums, versions, metrics, band edges
 
-joblib files are code: :func:`load_version` unpickles only a ``model.joblib`` whose sha256
-matches the card beside it, written by the same scikit-learn version, inside the registry:
-version names cannot hold a path, and a version folder or file that is a symbolic link (which
-could point anywhere) is refused.
+Nothing loaded runs code: the model is arrays and JSON (pickle files are code, so a version
+holding a ``model.joblib`` is refused, with the command that converts one you trust).
+:func:`load_version` reads only files whose sha256 matches the card beside it, written with
+the same scikit-learn version, inside the registry: version names cannot hold a path, and a
+version folder or file that is a symbolic link (which could point anywhere) is refused.
 The writer lives in ``training.registry``.
 """
 
@@ -23,15 +25,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import joblib
-import sklearn
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING, Any
 
 from classifier.errors import ArtifactError, ModelNotFound
+from classifier.labels import TrainingPhrase
 
-MODEL_FILE = "model.joblib"
+if TYPE_CHECKING:
+    from classifier.weights import LinearModel
+
+MODEL_FORMAT = 1
+MODEL_FILE = "model.npz"
+SETTINGS_FILE = "model.json"
+LEGACY_MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
 PHRASES_FILE = "phrases.csv"
 CURRENT_FILE = "CURRENT"
@@ -39,20 +44,11 @@ VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,99}$")
 
 
 @dataclass(frozen=True)
-class TrainingPhrase:
-    """One labeled phrase the model was trained on, and where it came from."""
-
-    text: str
-    label: str
-    source: str
-
-
-@dataclass(frozen=True)
 class LoadedVersion:
-    """A verified model version: its pipeline, card and training phrases."""
+    """A verified model version: its arrays, card and training phrases."""
 
     version: str
-    pipeline: Pipeline
+    model: LinearModel
     card: dict[str, Any]
     phrases: tuple[TrainingPhrase, ...]
 
@@ -152,8 +148,18 @@ def _verify(folder: Path, name: str, expected: object, version: str) -> None:
         )
 
 
+def scikit_learn_version() -> str | None:
+    """The installed scikit-learn's version, read without importing it (None: absent)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def load_version(home: Path, version: str) -> LoadedVersion:
-    """Load one version after checking its checksums and scikit-learn version.
+    """Load one version after checking its format, checksums and scikit-learn version.
 
     Args:
         home: the data directory.
@@ -164,27 +170,46 @@ def load_version(home: Path, version: str) -> LoadedVersion:
 
     Raises:
         ModelNotFound: no such version.
-        ArtifactError: a checksum or the scikit-learn version does not match the card.
+        ArtifactError: the version is in the old pickle format, or a checksum or the
+            scikit-learn version does not match the card.
     """
+    from classifier import weights  # numpy: only once a model is loaded
+
     card = read_card(home, version)
     folder = version_dir(home, version)
+    if card.get("model_format") != MODEL_FORMAT:
+        if (folder / LEGACY_MODEL_FILE).exists() or "model_format" not in card:
+            raise ArtifactError(
+                f"model version {version!r} is stored in the old pickle format "
+                f"({LEGACY_MODEL_FILE}), which runs code when loaded, so it is refused. "
+                f"If you trust that file, convert it with `rolelens models migrate {version} "
+                "--trust`, or retrain with `rolelens train`"
+            )
+        raise ArtifactError(
+            f"model version {version!r} has model format {card.get('model_format')!r}; "
+            f"this rolelens reads format {MODEL_FORMAT}: retrain it with `rolelens train`"
+        )
     _verify(folder, MODEL_FILE, card.get("model_sha256"), version)
+    _verify(folder, SETTINGS_FILE, card.get("settings_sha256"), version)
     _verify(folder, PHRASES_FILE, card.get("phrases_sha256"), version)
     trained_with = card.get("versions", {}).get("scikit-learn")
-    if trained_with != sklearn.__version__:
+    installed = scikit_learn_version()
+    if trained_with != installed:
         raise ArtifactError(
             f"model version {version!r} was trained with scikit-learn {trained_with}, "
-            f"this is {sklearn.__version__}; retrain it with `rolelens train`"
+            f"this is {installed}; retrain it with `rolelens train`"
         )
-    pipeline = joblib.load(folder / MODEL_FILE)
-    if not isinstance(pipeline, Pipeline):
-        raise ArtifactError(f"{MODEL_FILE} of {version!r} does not hold a Pipeline")
-    with open(folder / PHRASES_FILE, encoding="utf-8", newline="") as handle:
-        phrases = tuple(
+    model = weights.load(folder, version)
+    return LoadedVersion(version, model, card, read_phrases(folder / PHRASES_FILE))
+
+
+def read_phrases(path: Path) -> tuple[TrainingPhrase, ...]:
+    """The training phrases of a version's ``phrases.csv``."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return tuple(
             TrainingPhrase(row["text"], row["label"], row["source"])
             for row in csv.DictReader(handle)
         )
-    return LoadedVersion(version, pipeline, card, phrases)
 
 
 def load_current(home: Path) -> LoadedVersion:

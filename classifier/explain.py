@@ -1,101 +1,37 @@
 """From a linear score to the phrases of the posting that produced it.
 
 For TF-IDF features and a linear model the logit is exactly ``bias + Σ_j x_j·w_j`` over the
-posting's non-zero features ``j``. Each feature is a word n-gram; :func:`explain` finds every
-place it occurs in the original text (same tokenizer, with offsets), shares the feature's
-contribution equally among its occurrences, merges overlapping occurrences into one phrase,
-and gathers phrases of the same wording. The phrases' weights therefore add up to the sum of
-contributions: nothing is counted twice or lost.
+posting's non-zero features ``j``. Each feature is a word n-gram; :func:`explain` shares the
+feature's contribution equally among its occurrences in the text (found by the one reading,
+:mod:`classifier.reading`), then builds phrases:
 
-Both steps work on arrays, with no Python step per token: a posting's occurrences are
-indices into its kept tokens (stop words removed), and two occurrences overlap in the text
-exactly when they share a kept token, because tokens never overlap one another.
+1. occurrences that overlap (share a kept token) form one cluster;
+2. neighbouring clusters that push the same way join into one phrase when the posting's words
+   are adjacent: consecutive kept tokens, no boundary between them, and nothing but stop
+   words and spaces in the gap. A phrase never crosses a boundary, because n-grams never do;
+3. phrases made of the same features (the same wording) are gathered into one, with a span
+   for each place.
+
+Grouping is presentation only: the phrases' weights add up to the sum of contributions,
+nothing counted twice or lost. Both steps work on arrays over kept-token indices.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress, pairwise, repeat
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 from classifier.prediction import Phrase
-from classifier.text import token_table
+from classifier.reading import IntArray, Reading
 
-IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """A posting read once: its tokens and every feature occurrence in it.
-
-    Occurrence ``k`` is feature ``features[k]`` spanning kept tokens ``first[k]`` to
-    ``last[k]``; counting ``features`` gives exactly the vectorizer's term counts. Kept token
-    ``i`` spans ``starts[i]:ends[i]`` of the text; ``token_count`` counts stop words too.
-    """
-
-    token_count: int
-    starts: list[int]
-    ends: list[int]
-    first: IntArray
-    last: IntArray
-    features: IntArray
-
-
-class Reader:
-    """Reads postings the way a fitted vectorizer does, keeping where each feature occurs.
-
-    Args:
-        vocabulary: feature text to index, the vectorizer's ``vocabulary_``.
-        stop_words: tokens the vectorizer drops before forming n-grams.
-        ngram_range: the vectorizer's ``ngram_range``.
-    """
-
-    def __init__(
-        self,
-        vocabulary: Mapping[str, int],
-        stop_words: Collection[str],
-        ngram_range: tuple[int, int],
-    ) -> None:
-        self.lookup = vocabulary.get
-        # dict.get(token, True) is False exactly for stop words, with no Python step per token.
-        self.keeps = dict.fromkeys(stop_words, False).get
-        self.ngram_range = ngram_range
-
-    def read(self, text: str) -> Analysis:
-        """Tokenise ``text`` once and find every feature occurrence in it.
-
-        Mirrors scikit-learn's word n-grams: stop words removed, tokens joined by one space,
-        n from ``ngram_range[0]`` to ``ngram_range[1]``.
-        """
-        tokens, starts, ends = token_table(text)
-        kept_mask = list(map(self.keeps, tokens, repeat(True)))
-        kept = list(compress(tokens, kept_mask))
-        firsts, lasts, features = [], [], []
-        low, high = self.ngram_range
-        for n in range(low, min(high, len(kept)) + 1):
-            grams = (
-                kept if n == 1 else map(" ".join, zip(*(kept[i:] for i in range(n)), strict=False))
-            )
-            ids = np.fromiter(map(self.lookup, grams, repeat(-1)), np.int64, len(kept) - n + 1)
-            hits = np.flatnonzero(ids >= 0)
-            firsts.append(hits)
-            lasts.append(hits + (n - 1))
-            features.append(ids[hits])
-        return Analysis(
-            len(tokens),
-            list(compress(starts, kept_mask)),
-            list(compress(ends, kept_mask)),
-            _joined(firsts),
-            _joined(lasts),
-            _joined(features),
-        )
-
-
-def _joined(parts: list[IntArray]) -> IntArray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+# Only word characters and spaces: what may lie between two words of one phrase (tokens in
+# such a gap are stop words, as the kept tokens are consecutive; "a" is no token at all).
+_TIGHT = re.compile(r"[\w\s]*")
 
 
 @dataclass(frozen=True)
@@ -109,7 +45,7 @@ class Explanation:
 
 def explain(
     text: str,
-    analysis: Analysis,
+    reading: Reading,
     contributions: npt.NDArray[np.float64],
     feature_names: Sequence[str],
     classes: tuple[str, str],
@@ -119,21 +55,21 @@ def explain(
 
     Args:
         text: the posting, exactly as given.
-        analysis: :meth:`Reader.read` of ``text``.
+        reading: ``Reader.read(text)``.
         contributions: dense ``x_j·w_j`` for every feature (zero where absent).
         feature_names: index to feature text.
-        classes: the model's ``classes_``; a positive weight pushes toward ``classes[1]``.
-        limit: how many phrases to return toward each class (``None``: all of them).
+        classes: the model's classes; a positive weight pushes toward ``classes[1]``.
+        limit: how many phrases to return toward each class (``None``: all of them). The
+            phrases returned are the first ``limit`` of each side of the full list, in order.
 
     Returns:
         Phrases, strongest (by absolute weight) first. Over all phrases (``limit=None``)
         the weights sum to ``contributions.sum()`` up to rounding.
     """
-    first, last, features = analysis.first, analysis.last, analysis.features
-    # Each feature's contribution, shared equally among its occurrences.
+    first, last, features = reading.first, reading.last, reading.features
     share = contributions[features] / np.bincount(features)[features]
 
-    # Merge occurrences that share a kept token into clusters, scanning by first token.
+    # 1. Overlapping occurrences form clusters, scanning by first token.
     order = np.lexsort((features, last, first))
     first, last, features, share = first[order], last[order], features[order], share[order]
     reach = np.maximum.accumulate(last)
@@ -142,31 +78,42 @@ def explain(
     closes = np.ones(len(first), dtype=bool)
     closes[:-1] = opens[1:]
     cluster = np.cumsum(opens) - 1
-    cluster_first, cluster_last = first[opens], reach[closes]
-    cluster_weight = np.bincount(cluster, weights=share, minlength=len(cluster_first))
+    heads, tails = first[opens], reach[closes]
+    cluster_weight = np.bincount(cluster, weights=share, minlength=len(heads)).astype(float)
+    covered = int(np.sum(tails - heads + 1))  # kept tokens inside a phrase
 
-    # Gather clusters made of the same features: one phrase, several spans.
-    keys = _feature_sets(cluster, features, len(cluster_first))
+    # 2. Adjacent clusters pushing the same way join into one phrase.
+    joins = _joins(text, reading, heads, tails, cluster_weight)
+    phrase_of_cluster = np.cumsum(~joins) - 1
+    starts_phrase = ~joins
+    ends_phrase = np.ones(len(joins), dtype=bool)
+    ends_phrase[:-1] = starts_phrase[1:]
+    phrase_first, phrase_last = heads[starts_phrase], tails[ends_phrase]
+    phrase = phrase_of_cluster[cluster]
+    phrase_weight = np.bincount(phrase, weights=share, minlength=len(phrase_first))
+
+    # 3. Phrases made of the same features: one phrase, several spans.
+    keys = _feature_sets(phrase, features, len(phrase_first))
     groups: dict[tuple[int, ...], int] = {}
     group = np.fromiter((groups.setdefault(k, len(groups)) for k in keys), np.int64, len(keys))
-    weight = np.bincount(group, weights=cluster_weight, minlength=len(groups))
+    weight = np.bincount(group, weights=phrase_weight, minlength=len(groups))
     ranked = np.argsort(-np.abs(weight), kind="stable")
     if limit is not None:
         pushes = weight[ranked] > 0
         kept = np.concatenate([np.flatnonzero(pushes)[:limit], np.flatnonzero(~pushes)[:limit]])
         ranked = ranked[np.sort(kept)]
 
-    # Phrases only for the groups returned; a group's clusters in order of the text. Plain
-    # lists from here: indexing numpy arrays one element at a time is slower than lists.
+    # Phrases only for the groups returned, each group's places in text order. Plain lists
+    # from here: indexing numpy arrays one element at a time is slower than lists.
     by_group = np.argsort(group, kind="stable").tolist()
     bounds = [0, *np.cumsum(np.bincount(group, minlength=len(groups))).tolist()]
-    heads, tails, weights = cluster_first.tolist(), cluster_last.tolist(), weight.tolist()
-    starts, ends, key_of = analysis.starts, analysis.ends, list(groups)
+    firsts, lasts, weights = phrase_first.tolist(), phrase_last.tolist(), weight.tolist()
+    starts, ends, key_of = reading.kept.starts, reading.kept.ends, list(groups)
     negative, positive = classes
     phrases = []
     for g in ranked.tolist():
         spans = tuple(
-            (starts[heads[c]], ends[tails[c]]) for c in by_group[bounds[g] : bounds[g + 1]]
+            (starts[firsts[p]], ends[lasts[p]]) for p in by_group[bounds[g] : bounds[g + 1]]
         )
         phrases.append(
             Phrase(
@@ -177,17 +124,44 @@ def explain(
                 terms=tuple(feature_names[i] for i in key_of[g]),
             )
         )
-    # Kept tokens inside a phrase (stop words within one are not counted).
-    covered = int(np.sum(cluster_last - cluster_first + 1))
-    return Explanation(tuple(phrases), analysis.token_count, covered)
+    return Explanation(tuple(phrases), reading.token_count, covered)
 
 
-def _feature_sets(cluster: IntArray, features: IntArray, count: int) -> list[tuple[int, ...]]:
-    """Each cluster's distinct features, sorted: the key that gathers same-wording phrases."""
-    order = np.lexsort((features, cluster))
-    cluster, features = cluster[order], features[order]
-    distinct = np.ones(len(cluster), dtype=bool)
-    distinct[1:] = (cluster[1:] != cluster[:-1]) | (features[1:] != features[:-1])
-    cluster, values = cluster[distinct], features[distinct].tolist()
-    bounds = np.searchsorted(cluster, np.arange(count + 1)).tolist()
+def _joins(
+    text: str,
+    reading: Reading,
+    heads: IntArray,
+    tails: IntArray,
+    weight: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """``joins[c]``: cluster ``c`` continues the phrase of cluster ``c - 1``."""
+    joins = np.zeros(len(heads), dtype=bool)
+    if len(heads) < 2:
+        return joins
+    segments = reading.kept.segments
+    sign = np.sign(weight)
+    candidates = (
+        (heads[1:] == tails[:-1] + 1)
+        & (segments[heads[1:]] == segments[tails[:-1]])
+        & (sign[1:] == sign[:-1])
+        & (sign[1:] != 0)
+    )
+    starts, ends = reading.kept.starts, reading.kept.ends
+    found = np.flatnonzero(candidates)
+    tight = _TIGHT.fullmatch
+    for c, tail, head in zip(
+        found.tolist(), tails[found].tolist(), heads[found + 1].tolist(), strict=True
+    ):
+        joins[c + 1] = tight(text, ends[tail], starts[head]) is not None
+    return joins
+
+
+def _feature_sets(phrase: IntArray, features: IntArray, count: int) -> list[tuple[int, ...]]:
+    """Each phrase's distinct features, sorted: the key that gathers same-wording phrases."""
+    order = np.lexsort((features, phrase))
+    phrase, features = phrase[order], features[order]
+    distinct = np.ones(len(phrase), dtype=bool)
+    distinct[1:] = (phrase[1:] != phrase[:-1]) | (features[1:] != features[:-1])
+    phrase, values = phrase[distinct], features[distinct].tolist()
+    bounds = np.searchsorted(phrase, np.arange(count + 1)).tolist()
     return [tuple(values[a:b]) for a, b in pairwise(bounds)]

@@ -1,4 +1,4 @@
-"""The two labels rolelens knows, and how to say them to a person.
+"""The two labels rolelens knows, how to say them to a person, and a labeled phrase.
 
 Labels are plain strings handed straight to scikit-learn; the fitted model's ``classes_``
 gives their order. For a binary model scikit-learn keeps one coefficient row, the one for
@@ -6,6 +6,8 @@ gives their order. For a binary model scikit-learn keeps one coefficient row, th
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 DATA_SCIENCE = "data_science"
 ML_ENGINEERING = "ml_engineering"
@@ -25,6 +27,20 @@ HEADLINE: dict[str, str] = {
     ML_ENGINEERING: "ML-engineering-leaning",
     NEITHER: "Not a data-science or ML-engineering posting",
 }
+
+
+# Where training phrases come from: the packs shipped in fixtures/phrases/, and the store.
+PACKS: tuple[str, ...] = ("seed", "curated")
+SOURCES: tuple[str, ...] = (*PACKS, "user")
+
+
+@dataclass(frozen=True)
+class TrainingPhrase:
+    """One labeled phrase a model is trained on, and where it came from."""
+
+    text: str
+    label: str
+    source: str
 
 
 def other(label: str) -> str:

@@ -1,4 +1,7 @@
-"""RoleClassifier: the one inference class everything else depends on."""
+"""RoleClassifier: the one model object the service, the command line and batch use.
+
+It computes from the version's arrays alone (``classifier.weights``): numpy, no scikit-learn.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +11,22 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from scipy.special import expit
-from sklearn.pipeline import Pipeline
 
-from classifier.artifacts import LoadedVersion, TrainingPhrase, load_current, load_version
-from classifier.errors import InvalidPosting
-from classifier.explain import Analysis, Explanation, Reader, explain
-from classifier.features import Rows, fast_counts_for
-from classifier.labels import NEITHER
+from classifier.artifacts import LoadedVersion, load_current, load_version
+from classifier.errors import ArtifactError, InvalidPosting
+from classifier.explain import Explanation, explain
+from classifier.labels import LABELS, NEITHER, TrainingPhrase
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
+from classifier.reading import PROBES, Reader, Reading, Rows, same_rows, tfidf_rows
+from classifier.weights import LinearModel
 
 STRENGTHS = ("clear", "moderate", "mixed")
 DEFAULT_BAND = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
 DEFAULT_EVIDENCE = {"role_weight": 0.5, "min_role_terms": 10}
+SMOKE_TEXTS = (
+    "Deploy machine learning models to production with Docker and Kubernetes.",
+    "Analyze data, run A/B tests and present statistical insights to stakeholders.",
+)
 
 
 def strength_of(p_ml: float, band: dict[str, Any], balance: float = 0.0) -> str:
@@ -45,49 +50,68 @@ class RoleClassifier:
     """Classifies postings with one verified model version and explains every call.
 
     Args:
-        pipeline: a fitted ``Pipeline`` of a ``TfidfVectorizer`` and a binary linear model.
+        model: the version's vocabulary, idf weights and coefficients.
         card: the version's card (band edges and evidence thresholds are read from it).
         phrases: the training phrases, for ``similar_phrases``.
         max_phrases: how many key and counter phrases each prediction lists.
+
+    Raises:
+        ArtifactError: this reading of the probe texts differs from the vectorizer's own
+            rows stored with the model, so features (and every answer) would differ.
     """
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        model: LinearModel,
         card: dict[str, Any],
         phrases: Sequence[TrainingPhrase],
         max_phrases: int = 10,
     ) -> None:
-        self.pipeline = pipeline
+        self.model = model
         self.card = card
         self.version = str(card.get("version", "unversioned"))
-        self.vectorizer = pipeline[0]
-        self.model = pipeline[-1]
-        negative, positive = (str(c) for c in self.model.classes_)
-        self.classes = (negative, positive)
-        self.coef: npt.NDArray[np.float64] = np.asarray(self.model.coef_[0], dtype=np.float64)
-        self.bias = float(self.model.intercept_[0])
-        self.vocabulary: dict[str, int] = self.vectorizer.vocabulary_
-        self.feature_names: list[str] = list(self.vectorizer.get_feature_names_out())
-        self.stop_words: frozenset[str] = frozenset(self.vectorizer.get_stop_words() or ())
-        self.ngram_range: tuple[int, int] = tuple(self.vectorizer.ngram_range)
-        self.reader = Reader(self.vocabulary, self.stop_words, self.ngram_range)
+        self.classes = model.classes
+        self.coef = model.coef
+        self.bias = model.intercept
+        self.vocabulary = model.vocabulary()
+        self.feature_names = model.features
+        self.stop_words = model.analyzer.stop_words
+        self.ngram_range = model.analyzer.ngram_range
+        self.reader = Reader(self.vocabulary, model.analyzer)
         self.band: dict[str, Any] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases
+        self._check_probes()
         self.phrases = tuple(phrases)
-        self._phrase_matrix = sparse.csr_matrix(
-            self.vectorizer.transform([p.text for p in self.phrases])
+        # Only the features of the phrases are needed, not where they are: counting the
+        # analyzer's n-grams is a few times quicker than reading each phrase.
+        get, analyzer = self.vocabulary.get, model.analyzer
+        self._phrase_rows = tfidf_rows(
+            [[get(gram, -1) for gram in analyzer(p.text)] for p in self.phrases],
+            model.idf,
+            model.sublinear_tf,
         )
-        # Features come from the explanation's own reading when it counts what the vectorizer
-        # counts (checked on probe texts); otherwise from the vectorizer's transform.
-        self.fast = fast_counts_for(self.vectorizer, lambda text: self.reader.read(text).features)
+        self._phrase_of_entry = np.repeat(
+            np.arange(len(self.phrases)), np.diff(self._phrase_rows.indptr)
+        )
         self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
+
+    def _rows(self, readings: Sequence[Reading]) -> Rows:
+        return tfidf_rows([r.features for r in readings], self.model.idf, self.model.sublinear_tf)
+
+    def _check_probes(self) -> None:
+        ours = self._rows([self.reader.read(text) for text in PROBES])
+        if not same_rows(ours, self.model.probes):
+            raise ArtifactError(
+                f"model version {self.version!r}: this rolelens reads the probe texts "
+                "differently from the vectorizer the model was trained with, so its answers "
+                "would differ; refusing to load it. Retrain with `rolelens train`"
+            )
 
     @classmethod
     def from_loaded(cls, loaded: LoadedVersion) -> RoleClassifier:
         """Build from a verified registry version."""
-        return cls(loaded.pipeline, loaded.card, loaded.phrases)
+        return cls(loaded.model, loaded.card, loaded.phrases)
 
     @classmethod
     def from_registry(cls, home: Path, version: str | None = None) -> RoleClassifier:
@@ -95,10 +119,26 @@ class RoleClassifier:
 
         Raises:
             ModelNotFound: no model, or no such version.
-            ArtifactError: the version fails its checksum or scikit-learn version check.
+            ArtifactError: the version fails a check (checksum, format, library version,
+                probe texts).
         """
         loaded = load_current(home) if version is None else load_version(home, version)
         return cls.from_loaded(loaded)
+
+    def smoke_test(self) -> None:
+        """Classify a few fixed texts; raise if the answers are malformed.
+
+        Raises:
+            ArtifactError: a prediction has an unknown label, or probabilities that are not
+                numbers adding up to 1.
+        """
+        for prediction in self.classify_many(SMOKE_TEXTS):
+            total = sum(prediction.probability.values())
+            if prediction.label not in LABELS or not abs(total - 1.0) <= 1e-6:
+                raise ArtifactError(
+                    f"smoke test failed for version {self.version}: {prediction.label!r}, "
+                    f"probabilities {prediction.probability}; retrain or roll back"
+                )
 
     def classify(self, text: str) -> Prediction:
         """Classify one posting; see :meth:`classify_many`."""
@@ -128,24 +168,22 @@ class RoleClassifier:
             results.extend(self._classify_chunk(batch[begin : begin + chunk_size]))
         return results
 
-    def _features(self, texts: list[str]) -> tuple[list[Analysis], Rows]:
-        """Each text read once; its TF-IDF row built from the same reading when possible."""
-        analyses = [self.reader.read(text) for text in texts]
-        if self.fast is None:
-            return analyses, Rows.of(self.vectorizer.transform(texts))
-        return analyses, self.fast.rows([a.features for a in analyses])
+    def _features(self, texts: list[str]) -> tuple[list[Reading], Rows]:
+        """Each text read once, and its TF-IDF row from that reading."""
+        readings = [self.reader.read(text) for text in texts]
+        return readings, self._rows(readings)
 
     def _classify_chunk(self, texts: list[str]) -> list[Prediction]:
-        analyses, features = self._features(texts)
+        readings, features = self._features(texts)
         # The model's own arithmetic on the CSR arrays: x_j·w_j for every stored feature, per
-        # row sums (decision_function less the bias), then expit for the positive class.
-        # scikit-learn's input validation and scipy's matrix construction cost more than this.
+        # row sums (the decision function less the bias), then the logistic function.
         data, indices, indptr = features.data, features.indices, features.indptr
         values = data * self.coef[indices]
         rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
         sums = np.bincount(rows, weights=values, minlength=len(texts))
         logits = sums + self.bias
-        p_positive = expit(logits)
+        with np.errstate(over="ignore"):  # exp overflows to inf for logits below -709: p = 0
+            p_positive = 1.0 / (1.0 + np.exp(-logits))
         role_counts = np.bincount(rows, weights=self._role[indices], minlength=len(texts))
         toward_ml = np.bincount(rows, weights=np.maximum(values, 0.0), minlength=len(texts))
         toward_ds = -np.bincount(rows, weights=np.minimum(values, 0.0), minlength=len(texts))
@@ -162,7 +200,7 @@ class RoleClassifier:
             similar = self._similar(dense)
             dense[where] = values[lo:hi]
             explanation = explain(
-                text, analyses[row], dense, self.feature_names, self.classes, self.max_phrases
+                text, readings[row], dense, self.feature_names, self.classes, self.max_phrases
             )
             dense[where] = 0.0
             out.append(
@@ -247,7 +285,12 @@ class RoleClassifier:
         """The ``k`` training phrases closest to the dense TF-IDF row ``x`` (cosine)."""
         if not self.phrases:
             return ()
-        scores = self._phrase_matrix @ x
+        rows = self._phrase_rows
+        scores = np.bincount(
+            self._phrase_of_entry,
+            weights=rows.data * x[rows.indices],
+            minlength=len(self.phrases),
+        )
         top = np.argsort(-scores, kind="stable")[:k]
         return tuple(
             SimilarPhrase(
@@ -262,7 +305,7 @@ class RoleClassifier:
 
     def all_phrases(self, text: str) -> tuple[Phrase, ...]:
         """Every phrase of ``text`` with its weight, untruncated (for audits and tests)."""
-        [analysis], features = self._features([text])
+        [reading], features = self._features([text])
         dense = np.zeros(len(self.coef))
         dense[features.indices] = features.data * self.coef[features.indices]
-        return explain(text, analysis, dense, self.feature_names, self.classes).phrases
+        return explain(text, reading, dense, self.feature_names, self.classes).phrases

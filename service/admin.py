@@ -1,7 +1,8 @@
 """Teaching and model management over HTTP: phrases, retrain, versions, rollback.
 
 Reads are open; writes need the admin token (``service.auth``). Each view is a thin shell
-over the training library, the same functions the command line calls.
+over the training library, the same functions the command line calls, imported by the view
+that needs it: a serving worker that is never asked to teach or retrain never loads it.
 """
 
 from __future__ import annotations
@@ -14,15 +15,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from classifier.artifacts import current_version, read_card
 from classifier.errors import ArtifactError, ModelNotFound
-from classifier.labels import LABELS
+from classifier.labels import LABELS, SOURCES
 from service.auth import admin_only
 from service.errors import ApiProblem
 from service.metrics import metrics
 from service.postings import read_json
-from training.errors import PhraseNotFound, PromotionRefused, RetrainBusy, TrainingError
-from training.registry import list_versions
-from training.retrain import SOURCES, open_store, retrain, rollback
-from training.store import check_name
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 TRUE, FALSE = frozenset({"1", "true", "yes"}), frozenset({"0", "false", "no"})
@@ -56,6 +53,9 @@ def _object(example: str, fields: frozenset[str]) -> dict[str, Any]:
 
 
 def _author(body: dict[str, Any]) -> str:
+    from training.errors import TrainingError
+    from training.store import check_name
+
     who = body.get("by", "api")
     if not isinstance(who, str):
         raise ApiProblem(422, "invalid_field", "by must be a string: the author's name", field="by")
@@ -91,6 +91,8 @@ def list_phrases() -> Response:
             field="include_removed",
         )
     removed = flag in TRUE
+    from training.store import open_store
+
     found = open_store(_home()).list_phrases(label, request.args.get("source"), removed)
     return jsonify({"count": len(found), "phrases": [p.to_dict() for p in found]})
 
@@ -120,6 +122,8 @@ def add_phrases() -> tuple[Response, int]:
         for row in rows
     ]
     author, atomic = _author(body), _flag(body, "atomic")
+    from training.store import open_store
+
     results = open_store(_home()).add_many(pairs, author, _serving(), atomic=atomic)
     summary = Counter(r.status for r in results)
     status = 201 if summary["added"] else 200
@@ -133,6 +137,9 @@ def add_phrases() -> tuple[Response, int]:
 @admin_only
 def remove_phrase(phrase_id: int) -> Response:
     """Remove a phrase (soft: kept in the history)."""
+    from training.errors import PhraseNotFound
+    from training.store import open_store
+
     try:
         removed = open_store(_home()).remove(phrase_id, "api", _serving())
     except PhraseNotFound as exc:
@@ -144,6 +151,9 @@ def remove_phrase(phrase_id: int) -> Response:
 @admin_only
 def retrain_now() -> Response:
     """Train on the packs and the store, check, and promote if good enough."""
+    from training.errors import PromotionRefused, RetrainBusy, TrainingError
+    from training.retrain import retrain
+
     body = _object('{"force": false}', frozenset({"force", "packs"})) if request.get_data() else {}
     packs = body.get("packs", list(SOURCES))
     if not isinstance(packs, list) or not packs or any(p not in SOURCES for p in packs):
@@ -165,6 +175,8 @@ def retrain_now() -> Response:
 @bp.get("/models")
 def models() -> Response:
     """Every version, oldest first, with its validation score; which one serves."""
+    from training.registry import list_versions
+
     home, serving = _home(), _serving()
     versions = []
     for name in list_versions(home):
@@ -190,6 +202,9 @@ def models() -> Response:
 @admin_only
 def rollback_now() -> Response:
     """Serve the previous version again, or the one named in ``version``."""
+    from training.errors import RetrainBusy, TrainingError
+    from training.retrain import rollback
+
     example = '{"version": "20261123T120000Z-abc123"}'
     body = _object(example, frozenset({"version"})) if request.get_data() else {}
     version = body.get("version")

@@ -1,11 +1,15 @@
 """The ``rolelens`` command line: thin shells over the classifier and training libraries.
 
 Exit codes: 0 ok, 1 failed, 2 bad usage or bad input, with one line saying what to fix.
+
+Commands import what they need when they run: ``rolelens --help`` and the commands that do not
+classify or train never load scikit-learn or scipy, and ``classify`` needs numpy only.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import os
 import sys
@@ -15,20 +19,26 @@ from typing import Any
 import click
 
 from classifier.artifacts import current_version
-from classifier.batch_input import TEXT_COLUMNS
 from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
-from classifier.labels import HEADLINE, ML_ENGINEERING, NEITHER, TOWARD
-from classifier.model import RoleClassifier
+from classifier.labels import HEADLINE, ML_ENGINEERING, NEITHER, SOURCES, TOWARD
 from classifier.prediction import Prediction
 from service import multiproc
-from service.cli_batch import batch
-from service.cli_models import models
-from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
-from service.logformat import check_format
 from training.errors import PromotionRefused, TrainingError
-from training.evaluate import plot, read_labeled, score_predictions
-from training.retrain import SOURCES, retrain
+
+# Subcommands defined in modules that are slow to import: loaded only when run, their
+# one-line help kept here for ``rolelens --help``.
+LAZY_COMMANDS = {
+    "batch": (
+        "service.cli_batch:batch",
+        "Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout).",
+    ),
+    "models": ("service.cli_models:models", "List, inspect, roll back and prune model versions."),
+    "phrases": (
+        "service.cli_phrases:phrases",
+        "Teach rolelens your own labeled phrases (then run `rolelens train`).",
+    ),
+}
 
 
 class Failed(click.ClickException):
@@ -44,7 +54,32 @@ class BadInput(click.ClickException):
 
 
 class Group(click.Group):
-    """Turns rolelens errors into one line on stderr and the documented exit code."""
+    """Turns rolelens errors into one line on stderr and the documented exit code, and loads
+    the commands of :data:`LAZY_COMMANDS` only when one of them runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, name = LAZY_COMMANDS[cmd_name][0].split(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            limit = formatter.width - 6 - len(name)
+            if name in LAZY_COMMANDS and name not in self.commands:
+                stand_in = click.Command(name, help=LAZY_COMMANDS[name][1])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -83,6 +118,8 @@ def _packs(value: str) -> tuple[str, ...]:
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
 def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
     """Train a model on the packs and your phrases, check it, and promote it to serving."""
+    from training.retrain import retrain
+
     result = retrain(data_home(), _packs(packs), force=force, wait=wait)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -137,6 +174,8 @@ def _describe(prediction: Prediction) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the full prediction as JSON.")
 def classify(text: str | None, file: Path | None, as_json: bool) -> None:
     """Classify one posting given as TEXT, with --file, or on stdin (TEXT '-')."""
+    from classifier.model import RoleClassifier
+
     posting = _read_posting(text, file)
     prediction = RoleClassifier.from_registry(data_home()).classify(posting)
     if as_json:
@@ -166,6 +205,10 @@ def evaluate(
     plot_path: Path | None,
 ) -> None:
     """Score the model on a CSV of labeled postings."""
+    from classifier.batch_input import TEXT_COLUMNS
+    from classifier.model import RoleClassifier
+    from training.evaluate import plot, read_labeled, score_predictions
+
     if text_column is None:
         with open(file, encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), [])
@@ -197,10 +240,6 @@ def evaluate(
         )
     )
     click.echo("verdicts: " + ", ".join(f"{v} {n}" for v, n in report.verdicts.items()))
-
-
-cli.add_command(models)
-cli.add_command(phrases_group)
 
 
 def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
@@ -237,6 +276,8 @@ def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
 )
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the web page and JSON API with gunicorn (training the default model if none)."""
+    from service.logformat import check_format  # imports Flask
+
     try:
         check_format(os.environ.get("ROLELENS_LOG_FORMAT"))
         multiproc.prepare()  # before gunicorn imports prometheus-client: see service.multiproc
@@ -246,14 +287,13 @@ def serve(host: str, port: int, workers: int | None) -> None:
     try:
         version = current_version(home)
     except ModelNotFound:
+        from training.retrain import retrain
+
         click.echo(f"no model in {home} yet: training the default one (seed + curated)", err=True)
         version = retrain(home).version
     click.echo(f"serving model {version} from {home} at http://{host}:{port}/", err=True)
     command = gunicorn_command(host, port, workers)
     os.execv(command[0], command)
-
-
-cli.add_command(batch)
 
 
 def main() -> None:

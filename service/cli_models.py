@@ -1,4 +1,7 @@
-"""``rolelens models``: list, show, roll back and prune model versions."""
+"""``rolelens models``: list, show, roll back, prune and migrate model versions.
+
+The training library (and scikit-learn with it) is imported by the commands that use it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ import click
 from classifier.artifacts import current_version, read_card
 from classifier.errors import ModelNotFound
 from service.config import data_home
-from training.registry import list_versions
-from training.retrain import prune_registry, rollback
 
 
 @click.group()
@@ -21,6 +22,8 @@ def models() -> None:
 @models.command("list")
 def models_list() -> None:
     """List versions, oldest first; * marks the serving one."""
+    from training.registry import list_versions
+
     home = data_home()
     try:
         serving = current_version(home)
@@ -49,6 +52,8 @@ def models_show(version: str | None) -> None:
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
 def models_rollback(version: str | None, wait: bool) -> None:
     """Serve VERSION again (default: the version that served before the current one)."""
+    from training.retrain import rollback
+
     home = data_home()
     before = current_version(home)
     now = rollback(home, version, wait=wait)
@@ -64,5 +69,23 @@ def models_rollback(version: str | None, wait: bool) -> None:
 )
 def models_prune(keep: int) -> None:
     """Delete old versions, never the serving one or the one before it."""
+    from training.retrain import prune_registry
+
     removed = prune_registry(data_home(), keep)
     click.echo(f"removed {len(removed)} version(s)" + "".join(f"\n  {v}" for v in removed))
+
+
+@models.command("migrate")
+@click.argument("version")
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="You vouch for the version's old model.joblib: unpickling it runs its code.",
+)
+@click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
+def models_migrate(version: str, trust: bool, wait: bool) -> None:
+    """Re-save VERSION, stored in the old pickle format, as plain arrays and JSON."""
+    from training.migrate import migrate
+
+    migrate(data_home(), version, trust=trust, wait=wait)
+    click.echo(f"version {version} is now stored as arrays and JSON (no pickle)")

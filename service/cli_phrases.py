@@ -16,8 +16,7 @@ from classifier.errors import ModelNotFound
 from classifier.labels import LABELS
 from service.config import data_home
 from training.phrases import read_phrase_rows
-from training.retrain import open_store
-from training.store import AddResult, PhraseStore
+from training.store import AddResult, PhraseStore, open_store
 
 
 def _serving() -> str | None:

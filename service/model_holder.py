@@ -21,7 +21,6 @@ from pathlib import Path
 from classifier.artifacts import CURRENT_FILE, current_version, models_dir
 from classifier.errors import RolelensError
 from classifier.model import RoleClassifier
-from training.retrain import smoke_test
 
 log = logging.getLogger("rolelens.model")
 
@@ -36,7 +35,7 @@ class ModelUnavailable(RolelensError, RuntimeError):
 def load_and_check(home: Path, version: str) -> RoleClassifier:
     """Load ``version`` from the registry and self-test it; raise if either step fails."""
     classifier = RoleClassifier.from_registry(home, version)
-    smoke_test(classifier)
+    classifier.smoke_test()
     return classifier
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from classifier.labels import LABELS
-from training.retrain import SOURCES
+from classifier.labels import LABELS, SOURCES
 
 Schema = dict[str, Any]
 LABEL: Schema = {"type": "string", "enum": list(LABELS)}

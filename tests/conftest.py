@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sklearn.pipeline import Pipeline
 
 from classifier.model import RoleClassifier
+from training.pipeline import rebuild_pipeline
 from training.retrain import retrain
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,3 +45,9 @@ def home(trained_home: Path, tmp_path: Path) -> Path:
 def classifier(trained_home: Path) -> RoleClassifier:
     """The serving classifier of :func:`trained_home`."""
     return RoleClassifier.from_registry(trained_home)
+
+
+@pytest.fixture(scope="session")
+def pipeline(classifier: RoleClassifier) -> Pipeline:
+    """The scikit-learn pipeline rebuilt from the serving classifier's arrays."""
+    return rebuild_pipeline(classifier.model)

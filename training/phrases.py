@@ -8,11 +8,9 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from classifier.artifacts import TrainingPhrase
-from classifier.labels import LABELS
+from classifier.labels import LABELS, PACKS, TrainingPhrase
 from training.errors import TrainingError
 
-PACKS = ("seed", "curated")
 _PUNCT = re.compile(r"[^\w]+")
 
 

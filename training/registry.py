@@ -17,18 +17,15 @@ import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import joblib
-import numpy
-import scipy
-import sklearn
+from typing import TYPE_CHECKING, Any
 
 from classifier.artifacts import (
     CARD_FILE,
     CURRENT_FILE,
     MODEL_FILE,
+    MODEL_FORMAT,
     PHRASES_FILE,
+    SETTINGS_FILE,
     current_version,
     models_dir,
     read_card,
@@ -37,7 +34,9 @@ from classifier.artifacts import (
 )
 from classifier.errors import ModelNotFound
 from training.errors import TrainingError
-from training.train import TrainedModel
+
+if TYPE_CHECKING:
+    from training.train import TrainedModel
 
 HISTORY_FILE = "HISTORY"
 
@@ -77,6 +76,13 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
     Returns:
         The new version's name, ``YYYYMMDDTHHMMSSZ-<random>``: sortable by time.
     """
+    import numpy
+    import scipy
+    import sklearn
+
+    from classifier import weights
+    from training.pipeline import to_model
+
     root = models_dir(home)
     root.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
@@ -84,7 +90,7 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
     staging = root / f".staging-{version}"
     staging.mkdir()
     try:
-        joblib.dump(model.pipeline, staging / MODEL_FILE)
+        weights.save(staging, to_model(model.pipeline))
         with open(staging / PHRASES_FILE, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["text", "label", "source"])
@@ -92,7 +98,9 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
         card = {
             "version": version,
             "created_at": now.isoformat(timespec="seconds"),
+            "model_format": MODEL_FORMAT,
             "model_sha256": sha256_file(staging / MODEL_FILE),
+            "settings_sha256": sha256_file(staging / SETTINGS_FILE),
             "phrases_sha256": sha256_file(staging / PHRASES_FILE),
             "phrase_counts": _phrase_counts(model),
             "labels": [str(c) for c in model.pipeline[-1].classes_],
@@ -105,12 +113,11 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
                 "scikit-learn": sklearn.__version__,
                 "numpy": numpy.__version__,
                 "scipy": scipy.__version__,
-                "joblib": joblib.__version__,
                 "python": platform.python_version(),
             },
         }
         _write_durably(staging / CARD_FILE, json.dumps(card, indent=2, sort_keys=True) + "\n")
-        for name in (MODEL_FILE, PHRASES_FILE):
+        for name in (MODEL_FILE, SETTINGS_FILE, PHRASES_FILE):
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
         _fsync_dir(staging)

@@ -13,28 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import TrainingPhrase, current_version, load_version, read_card
+from classifier.artifacts import current_version, load_version, read_card
 from classifier.errors import ModelNotFound, RolelensError
-from classifier.labels import LABELS
+from classifier.labels import SOURCES, TrainingPhrase
 from classifier.model import RoleClassifier
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled
 from training.lock import registry_lock
-from training.phrases import PACKS, dedupe, fixtures_dir, load_packs, normalise, read_neutral
+from training.phrases import dedupe, fixtures_dir, load_packs, read_neutral
+from training.pipeline import to_model
 from training.registry import previous_version, promote, prune, remove_stale, write_version
-from training.store import PhraseStore
+from training.store import open_store
 from training.train import TrainingParams, train
 
-SOURCES = (*PACKS, "user")
 # A candidate whose validation Brier score is this much worse than the serving version's is
 # refused (besides the macro-F1 tolerance): on the 268 validation postings, dropping or
 # adding 5% of the phrases moves it by about 0.001; a third of the labels flipped, by 0.025.
 BRIER_TOLERANCE = 0.01
-
-SMOKE_TEXTS = (
-    "Deploy machine learning models to production with Docker and Kubernetes.",
-    "Analyze data, run A/B tests and present statistical insights to stakeholders.",
-)
 
 
 @dataclass(frozen=True)
@@ -57,26 +52,9 @@ class RetrainResult:
         }
 
 
-def smoke_test(classifier: RoleClassifier) -> None:
-    """Classify a few fixed texts; raise if the answers are malformed.
-
-    Raises:
-        TrainingError: a prediction has an unknown label or a probability outside [0, 1].
-    """
-    for prediction in classifier.classify_many(SMOKE_TEXTS):
-        total = sum(prediction.probability.values())
-        if prediction.label not in LABELS or abs(total - 1.0) > 1e-6:
-            raise TrainingError(f"smoke test failed for version {classifier.version}")
-
-
 def validation_path() -> Path:
     """The labeled validation postings shipped in ``fixtures/postings/validation.csv``."""
     return fixtures_dir() / "postings" / "validation.csv"
-
-
-def open_store(home: Path) -> PhraseStore:
-    """The phrase store under ``home``, checking new phrases against the shipped packs too."""
-    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS)})
 
 
 def gather_phrases(home: Path, sources: Sequence[str]) -> list[TrainingPhrase]:
@@ -98,10 +76,10 @@ def verified(home: Path, version: str) -> RoleClassifier:
     """Load ``version`` through every check serving applies, and smoke-test it.
 
     Raises:
-        ModelNotFound, ArtifactError, TrainingError: the version cannot serve.
+        ModelNotFound, ArtifactError: the version cannot serve.
     """
     classifier = RoleClassifier.from_loaded(load_version(home, version))
-    smoke_test(classifier)
+    classifier.smoke_test()
     return classifier
 
 
@@ -154,7 +132,8 @@ def _retrain_locked(
         "strength_band": model.strength_band,
         "evidence": model.evidence,
     }
-    report = evaluate(RoleClassifier(model.pipeline, card, model.phrases), texts, labels).to_dict()
+    fresh = RoleClassifier(to_model(model.pipeline), card, model.phrases)
+    report = evaluate(fresh, texts, labels).to_dict()
     version = write_version(home, model, {"validation": report, "packs": list(packs)})
     verified(home, version)
     try:

@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import TrainingPhrase
-from classifier.labels import LABELS
+from classifier.labels import LABELS, PACKS, TrainingPhrase
 from training.errors import PhraseNotFound, TrainingError
-from training.phrases import normalise
+from training.phrases import load_packs, normalise
 
 STORE_FILE = "phrases.sqlite3"
 MIN_CHARS, MAX_CHARS = 3, 300
@@ -356,3 +355,8 @@ class PhraseStore:
         query += " ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else "")
         with self._connect() as db:
             return [AuditEntry(*row) for row in db.execute(query)]
+
+
+def open_store(home: Path) -> PhraseStore:
+    """The phrase store under ``home``, checking new phrases against the shipped packs too."""
+    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS)})

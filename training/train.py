@@ -31,15 +31,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from classifier.artifacts import TrainingPhrase
-from classifier.labels import LABELS, ML_ENGINEERING
-from classifier.text import tokenize
+from classifier.labels import LABELS, ML_ENGINEERING, TrainingPhrase
+from classifier.reading import Analyzer
 from training.errors import TrainingError
 
 FloatArray = npt.NDArray[np.float64]
@@ -98,18 +97,25 @@ class TrainedModel:
 
 
 def build_pipeline(params: TrainingParams) -> Pipeline:
-    """An unfitted TF-IDF + logistic-regression pipeline for ``params``."""
+    """An unfitted TF-IDF + logistic-regression pipeline for ``params``.
+
+    The vectorizer's analyzer is rolelens's one reading (stop words, then n-grams that never
+    cross a sentence or list boundary), so explanations find exactly the features it counts.
+
+    Raises:
+        TrainingError: ``stop_words`` is neither ``"english"`` nor ``None``.
+    """
+    if params.stop_words not in ("english", None):
+        raise TrainingError(f"stop_words {params.stop_words!r}: use 'english' or None")
+    stop_words = ENGLISH_STOP_WORDS if params.stop_words == "english" else frozenset()
     return Pipeline(
         [
             (
                 "tfidf",
                 TfidfVectorizer(
-                    tokenizer=tokenize,
-                    token_pattern=None,
+                    analyzer=Analyzer(stop_words, (1, params.ngram_max)),
                     lowercase=False,
-                    ngram_range=(1, params.ngram_max),
                     sublinear_tf=params.sublinear_tf,
-                    stop_words=params.stop_words,
                 ),
             ),
             (

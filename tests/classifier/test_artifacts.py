@@ -12,6 +12,7 @@ from classifier.artifacts import (
     CARD_FILE,
     MODEL_FILE,
     PHRASES_FILE,
+    SETTINGS_FILE,
     current_version,
     load_current,
     load_version,
@@ -32,7 +33,7 @@ def test_serving_version_loads(home: Path) -> None:
     assert loaded.phrases
 
 
-@pytest.mark.parametrize("name", [MODEL_FILE, PHRASES_FILE])
+@pytest.mark.parametrize("name", [MODEL_FILE, SETTINGS_FILE, PHRASES_FILE])
 def test_a_flipped_byte_is_refused(home: Path, name: str) -> None:
     _flip_a_byte(models_dir(home) / current_version(home) / name)
     with pytest.raises(ArtifactError, match="does not match its card"):
@@ -56,7 +57,7 @@ def test_a_model_from_another_scikit_learn_is_refused(home: Path) -> None:
 
 def test_a_missing_model_file_is_refused(home: Path) -> None:
     (models_dir(home) / current_version(home) / MODEL_FILE).unlink()
-    with pytest.raises(ArtifactError, match=r"has no model\.joblib"):
+    with pytest.raises(ArtifactError, match=r"has no model\.npz"):
         load_current(home)
 
 
@@ -73,12 +74,12 @@ def test_empty_registry_says_how_to_train(tmp_path: Path) -> None:
 
 @pytest.fixture
 def never_unpickle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if anything reaches joblib.load."""
+    """Fail the test if anything reaches the model files."""
 
     def refuse(*args: object, **kwargs: object) -> object:
-        raise AssertionError("a file was unpickled")
+        raise AssertionError("a model file was read")
 
-    monkeypatch.setattr("classifier.artifacts.joblib.load", refuse)
+    monkeypatch.setattr("classifier.weights.load", refuse)
 
 
 def test_a_version_folder_linked_outside_the_registry_is_refused(
@@ -98,7 +99,7 @@ def test_a_version_folder_linked_outside_the_registry_is_refused(
         load_current(home)
 
 
-@pytest.mark.parametrize("name", [MODEL_FILE, PHRASES_FILE, CARD_FILE])
+@pytest.mark.parametrize("name", [MODEL_FILE, SETTINGS_FILE, PHRASES_FILE, CARD_FILE])
 def test_a_file_linked_from_elsewhere_is_refused_even_when_its_checksum_matches(
     home: Path, tmp_path: Path, name: str, never_unpickle: None
 ) -> None:

@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from sklearn.pipeline import Pipeline
 
-from classifier.errors import InvalidPosting
-from classifier.explain import Analysis, Reader
-from classifier.features import same_matrix
+from classifier.errors import ArtifactError, InvalidPosting
 from classifier.labels import DATA_SCIENCE, LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier, strength_of
+from classifier.reading import Reader, Reading, same_rows
 from tests.classifier.strategies import mixed_text
 from tests.conftest import REPO
+from training.pipeline import rows_of
 
 SAMPLES = REPO / "fixtures" / "postings"
 
@@ -43,10 +44,12 @@ POSTINGS = [
 
 
 @pytest.mark.parametrize("text", POSTINGS)
-def test_score_is_exactly_bias_plus_contributions(classifier: RoleClassifier, text: str) -> None:
+def test_score_is_exactly_bias_plus_contributions(
+    classifier: RoleClassifier, pipeline: Pipeline, text: str
+) -> None:
     prediction = classifier.classify(text)
-    logit = float(classifier.pipeline.decision_function([text])[0])
-    p_ml = float(classifier.pipeline.predict_proba([text])[0][1])
+    logit = float(pipeline.decision_function([text])[0])
+    p_ml = float(pipeline.predict_proba([text])[0][1])
     all_weights = sum(p.weight for p in classifier.all_phrases(text))
     assert prediction.score.logit == pytest.approx(logit, abs=1e-9)
     assert prediction.score.bias + prediction.score.contributions_sum == pytest.approx(
@@ -186,37 +189,59 @@ def test_bias_and_coefficients_belong_to_ml_engineering(classifier: RoleClassifi
 
 @given(
     text=mixed_text(
-        ["deploy", "models", "to", "production", "A/B", "İ", "Σ", " ", "."],
+        ["deploy", "models", "to", "production", "A/B", "İ", "Σ", " ", ".", "\n", ", ", "•"],
         max_parts=30,
         piece_size=8,
     )
 )
 @settings(max_examples=150, deadline=None)
 def test_one_reading_gives_the_vectorizers_own_features(
-    classifier: RoleClassifier, text: str
+    classifier: RoleClassifier, pipeline: Pipeline, text: str
 ) -> None:
-    assert classifier.fast is not None, "the trained model should get the one-reading path"
     _, ours = classifier._features([text, POSTINGS[0]])
-    assert same_matrix(ours.matrix(), classifier.vectorizer.transform([text, POSTINGS[0]]))
+    assert same_rows(ours, rows_of(pipeline[0].transform([text, POSTINGS[0]])))
 
 
-def test_a_reading_that_disagrees_with_the_vectorizer_turns_the_fast_path_off(
+def test_a_reading_that_disagrees_with_the_vectorizer_fails_the_load_loudly(
     trained_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     honest = Reader.read
 
-    def drops_the_last_occurrence(self: Reader, text: str) -> Analysis:
-        analysis = honest(self, text)
+    def drops_the_last_occurrence(self: Reader, text: str) -> Reading:
+        reading = honest(self, text)
         return dataclasses.replace(
-            analysis,
-            first=analysis.first[:-1],
-            last=analysis.last[:-1],
-            features=analysis.features[:-1],
+            reading,
+            first=reading.first[:-1],
+            last=reading.last[:-1],
+            features=reading.features[:-1],
         )
 
     monkeypatch.setattr(Reader, "read", drops_the_last_occurrence)
-    classifier = RoleClassifier.from_registry(trained_home)
-    assert classifier.fast is None
-    text = POSTINGS[0]
-    logit = float(classifier.pipeline.decision_function([text])[0])
-    assert classifier.classify(text).score.logit == pytest.approx(logit, abs=1e-9)
+    with pytest.raises(ArtifactError, match="reads the probe texts differently"):
+        RoleClassifier.from_registry(trained_home)
+
+
+def test_the_smoke_test_passes_a_sound_model(classifier: RoleClassifier) -> None:
+    classifier.smoke_test()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"coef": "nan"},  # weights that are not numbers: probabilities are NaN
+        {"classes": ("cooking", "baking")},  # labels rolelens does not know
+    ],
+)
+def test_the_smoke_test_refuses_a_broken_model(
+    classifier: RoleClassifier, damage: dict[str, object]
+) -> None:
+    changes = dict(damage)
+    if changes.get("coef") == "nan":
+        changes["coef"] = np.full_like(classifier.coef, np.nan)
+    broken = RoleClassifier(
+        dataclasses.replace(classifier.model, **changes),  # type: ignore[arg-type]
+        {"version": "broken"},
+        classifier.phrases,
+    )
+    with pytest.raises(ArtifactError, match="smoke test failed for version broken"):
+        broken.smoke_test()

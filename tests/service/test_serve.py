@@ -110,7 +110,7 @@ def test_serve_trains_the_default_model_when_none_exists_then_runs_gunicorn(
 
     monkeypatch.setenv("ROLELENS_HOME", str(tmp_path))
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
-    monkeypatch.setattr("service.cli.retrain", fake_retrain)
+    monkeypatch.setattr("training.retrain.retrain", fake_retrain)  # imported when needed
     monkeypatch.setattr("service.cli.os.execv", lambda path, args: executed.append(args))
     result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output

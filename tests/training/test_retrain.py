@@ -12,6 +12,7 @@ from classifier.model import RoleClassifier
 from training.errors import PromotionRefused
 from training.evaluate import evaluate, read_labeled
 from training.phrases import load_packs, read_neutral
+from training.pipeline import to_model
 from training.registry import HISTORY_FILE, list_versions, promote
 from training.retrain import refusal, retrain, validation_path
 from training.train import TrainedModel, train
@@ -40,7 +41,7 @@ def test_a_worse_model_is_refused_and_the_serving_one_stays(home: Path) -> None:
 def _validation_report(model: TrainedModel) -> dict[str, object]:
     texts, labels = read_labeled(validation_path(), "text", "label")
     card = {"version": "test", "strength_band": model.strength_band, "evidence": model.evidence}
-    classifier = RoleClassifier(model.pipeline, card, model.phrases)
+    classifier = RoleClassifier(to_model(model.pipeline), card, model.phrases)
     return evaluate(classifier, texts, labels).to_dict()
 
 

@@ -66,4 +66,4 @@ def test_user_phrases_are_trained_on(home: Path) -> None:
     assert loaded.version == result.version
     assert any(p.source == "user:alice" for p in loaded.phrases)
     assert loaded.card["phrase_counts"]["user"] == {DS: 1}
-    assert "quokka" in loaded.pipeline[0].vocabulary_
+    assert "quokka" in loaded.model.features

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from classifier.artifacts import TrainingPhrase
 from classifier.labels import DATA_SCIENCE as DS
 from classifier.labels import ML_ENGINEERING as ML
+from classifier.labels import TrainingPhrase
 from training.errors import PhraseNotFound, TrainingError
 from training.store import MIGRATIONS, STORE_FILE, PhraseStore
 

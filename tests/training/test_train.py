@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier.artifacts import TrainingPhrase
-from classifier.labels import DATA_SCIENCE, ML_ENGINEERING
+from classifier.labels import DATA_SCIENCE, ML_ENGINEERING, TrainingPhrase
 from training.errors import TrainingError
 from training.phrases import load_packs, read_neutral
 from training.train import TrainedModel, TrainingParams, pseudo_postings, train

@@ -1,0 +1,88 @@
+"""What each way in loads: the server never loads training, and commands load only what they use."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service.cli import LAZY_COMMANDS, cli
+from tests.conftest import REPO
+
+CHECK = """
+import sys
+{run}
+loaded = sorted({{m.split(".")[0] for m in sys.modules}} & {forbidden!r})
+assert not loaded, f"loaded {{loaded}}"
+"""
+
+
+def _run(
+    run: str, forbidden: set[str], home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROLELENS_")}
+    if home is not None:
+        env["ROLELENS_HOME"] = str(home)
+    script = CHECK.format(run=run, forbidden=forbidden)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_serving_app_does_not_import_training() -> None:
+    done = _run("from service.app import create_app\ncreate_app()", {"training"})
+    assert done.returncode == 0, done.stderr
+
+
+def _cli(*args: str) -> str:
+    return (
+        "from service.cli import cli\n"
+        "try:\n"
+        f"    cli({list(args)!r}, prog_name='rolelens')\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],  # the overview
+        ["models", "list"],  # reads cards only
+        ["models", "show"],
+        ["phrases", "list"],  # reads the store only
+    ],
+)
+def test_commands_that_do_not_classify_load_no_scikit_learn_or_scipy(
+    home: Path, args: list[str]
+) -> None:
+    done = _run(_cli(*args), {"sklearn", "scipy"}, home)
+    assert done.returncode == 0, done.stderr
+
+
+def test_classify_needs_numpy_but_neither_scikit_learn_nor_scipy(home: Path) -> None:
+    done = _run(
+        _cli("classify", "Deploy models to production with Kubernetes."), {"sklearn", "scipy"}, home
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ML-engineering-leaning" in done.stdout
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_a_lazy_command_is_listed_with_its_own_help(name: str) -> None:
+    module, attribute = LAZY_COMMANDS[name][0].split(":")
+    command = getattr(importlib.import_module(module), attribute)
+    assert command.name == name
+    assert LAZY_COMMANDS[name][1] == command.get_short_help_str(200)
+    overview = CliRunner().invoke(cli, ["--help"], terminal_width=200)
+    assert f"{name}  " in overview.output and LAZY_COMMANDS[name][1] in overview.output
