@@ -15,13 +15,13 @@ from typing import Any
 import click
 
 from classifier.artifacts import current_version
-from classifier.batch_input import TEXT_COLUMNS
 from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
 from service import multiproc
-from service.cli_batch import batch
+from service.batch.cli import batch
+from service.batch.read import TEXT_COLUMNS
 from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
 from service.config import data_home

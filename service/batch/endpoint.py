@@ -1,7 +1,7 @@
 """``POST /api/v1/classify/batch`` with a CSV file: a ``text/csv`` body or a multipart upload.
 
 The same reader, columns, encodings, formula neutralisation and per-row ``error`` as
-``rolelens batch`` (:mod:`classifier.batch_run`), in one process (no pool inside a web
+``rolelens batch`` (:mod:`service.batch.run`), in one process (no pool inside a web
 worker). Everything that can refuse the input runs before the first byte is sent:
 
 1. the body is read (``MAX_CONTENT_LENGTH`` bounds it, so it is held in memory);
@@ -11,7 +11,7 @@ worker). Everything that can refuse the input runs before the first byte is sent
    thousands of rows a second, small beside the model, and a streamed response can then
    never be cut off half-way by a limit;
 4. the table is opened again and streamed as CSV (``stream_with_context`` over
-   :class:`~classifier.batch_run.BatchRun`), or answered as JSON, as ``Accept`` prefers.
+   :class:`~service.batch.run.BatchRun`), or answered as JSON, as ``Accept`` prefers.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from typing import Any
 from flask import Request, Response, current_app, g, jsonify, stream_with_context
 
 from classifier.batch import BatchScorer
-from classifier.batch_run import BatchOptions, BatchRun, Table, open_table
-from classifier.errors import UnusableInput
 from classifier.model import RoleClassifier
+from service.batch.errors import UnusableInput
+from service.batch.run import BatchOptions, BatchRun, Table, open_table
 from service.config import LIMIT_NAMES
 from service.errors import ApiProblem, limit_problem
 

@@ -191,7 +191,7 @@ def test_a_full_disk_exits_1_without_a_traceback_or_a_file(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("service.cli_batch.run_batch", disk_full)
+    monkeypatch.setattr("service.batch.cli.run_batch", disk_full)
     source = _write(tmp_path / "in.csv", [["description"], [ML]])
     result = runner.invoke(cli, ["batch", str(source), "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 1

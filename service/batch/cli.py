@@ -1,4 +1,4 @@
-"""``rolelens batch IN -o OUT``: a thin shell over :mod:`classifier.batch_run`.
+"""``rolelens batch IN -o OUT``: a thin shell over :mod:`service.batch.run`.
 
 Kept out of ``service/cli.py`` so the command line's other commands and this one change
 independently; ``cli.py`` registers it with ``cli.add_command``.
@@ -22,11 +22,11 @@ from tqdm import tqdm
 
 from classifier.artifacts import load_current
 from classifier.batch import BatchScorer
-from classifier.batch_input import FORMATS
-from classifier.batch_output import atomic_text_file
-from classifier.batch_run import BatchOptions, Table, open_table, run_batch
-from classifier.batch_summary import BatchSummary
-from classifier.errors import UnusableInput
+from service.batch.errors import UnusableInput
+from service.batch.read import FORMATS
+from service.batch.run import BatchOptions, Table, open_table, run_batch
+from service.batch.summary import BatchSummary
+from service.batch.write import atomic_text_file
 from service.config import data_home
 
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}

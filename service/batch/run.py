@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import BinaryIO, TextIO
 
 from classifier.batch import BatchScorer, ScoredRow
-from classifier.batch_input import Record, TableReader, default_text_column, find_column
-from classifier.batch_output import make_writer
-from classifier.batch_pool import score_in_worker, worker_pool
-from classifier.batch_summary import BatchSummary, Tally
-from classifier.decoding import DecodedLines
+from service.batch.decode import DecodedLines
+from service.batch.pool import score_in_worker, worker_pool
+from service.batch.read import Record, TableReader, default_text_column, find_column
+from service.batch.summary import BatchSummary, Tally
+from service.batch.write import make_writer
 
 Progress = Callable[[int, int], None]
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from classifier.artifacts import load_current
 from classifier.batch import BatchScorer, ScoredRow
-from classifier.batch_output import FORMULA_START, RESULT_COLUMNS, atomic_text_file, neutralise
-from classifier.batch_run import BatchOptions, BatchRun, open_table, run_batch
 from classifier.labels import LABELS
+from service.batch.run import BatchOptions, BatchRun, open_table, run_batch
+from service.batch.write import FORMULA_START, RESULT_COLUMNS, atomic_text_file, neutralise
 
 ML = "Deploy models to production with Kubernetes and monitor model serving"
 DS = "Run A/B tests and present statistical insights to stakeholders"

@@ -1,6 +1,6 @@
 """Worker processes for batch scoring: each holds the model once and scores whole chunks.
 
-Kept apart from :mod:`classifier.batch_run` because what runs here runs in other processes.
+Kept apart from :mod:`service.batch.run` because what runs here runs in other processes.
 """
 
 from __future__ import annotations

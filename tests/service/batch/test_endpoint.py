@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.batch_http import download_name
+from service.batch.endpoint import download_name
 
 BATCH = "/api/v1/classify/batch"
 ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."

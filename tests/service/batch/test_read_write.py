@@ -13,11 +13,11 @@ import pytest
 
 from classifier.artifacts import load_current
 from classifier.batch import BatchScorer
-from classifier.batch_output import RESULT_COLUMNS, atomic_text_file, neutralise, rfc4180_line
-from classifier.batch_run import BatchOptions, open_table, run_batch
-from classifier.batch_summary import BatchSummary
-from classifier.decoding import DecodedLines
-from classifier.errors import UnusableInput
+from service.batch.decode import DecodedLines
+from service.batch.errors import UnusableInput
+from service.batch.run import BatchOptions, open_table, run_batch
+from service.batch.summary import BatchSummary
+from service.batch.write import RESULT_COLUMNS, atomic_text_file, neutralise, rfc4180_line
 
 ML = "Deploy models to production with Kubernetes and Docker and monitor model serving"
 DS = "Run A/B tests and present statistical insights to stakeholders"
@@ -189,6 +189,22 @@ def test_utf8_that_turns_into_cp1252_late_in_the_stream_switches_there() -> None
     lines = DecodedLines(io.BytesIO(data), block_size=7)
     assert "".join(lines) == "a,b\n" + "é,x\n" * 10 + "ü,Ø\n"
     assert lines.encoding == f"cp1252 (the bytes are not UTF-8 from byte {len(data) - 4:,} on)"
+
+
+def test_two_inputs_read_in_turn_each_report_their_own_cp1252_byte() -> None:
+    first = ("a,b\n" + "x,y\n" * 3).encode() + "ü\n".encode("cp1252") + b"z\n" * 3
+    second = "a,b\n".encode() + "Ø\n".encode("cp1252") + b"z\n" * 3
+    one = DecodedLines(io.BytesIO(first), block_size=1)
+    two = DecodedLines(io.BytesIO(second), block_size=1)
+    lines = [line for pair in zip(one, two, strict=False) for line in pair]
+    assert "ü\n" in lines and "Ø\n" in lines
+    assert one.encoding.endswith(f"from byte {len(first) - 8:,} on)")
+    assert two.encoding.endswith("from byte 4 on)")
+
+
+def test_a_lone_carriage_return_stays_inside_a_line_of_a_newline_file() -> None:
+    assert list(DecodedLines(io.BytesIO(b"a,b\r c\nd\n"))) == ["a,b\r c\n", "d\n"]
+    assert list(DecodedLines(io.BytesIO(b"a,b\rc,d\r"))) == ["a,b\r", "c,d\r"]
 
 
 @pytest.mark.parametrize("block_size", [1, 2, 3, 5, 4096])
