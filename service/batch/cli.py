@@ -20,11 +20,10 @@ from typing import Any, BinaryIO, TextIO
 import click
 from tqdm import tqdm
 
-from classifier.artifacts import load_current
-from classifier.batch import BatchScorer
 from service.batch.errors import UnusableInput
 from service.batch.read import FORMATS
 from service.batch.run import BatchOptions, Table, open_table, run_batch
+from service.batch.score import KEY_PHRASES, MAX_KEY_PHRASES, Scorer
 from service.batch.summary import BatchSummary
 from service.batch.write import atomic_text_file
 from service.config import data_home
@@ -173,6 +172,15 @@ def _summary(summary: BatchSummary, target: str) -> str:
     default=None,
     help="Worker processes (default: the number of CPUs).",
 )
+@click.option(
+    "--key-phrases",
+    "key_phrases",
+    type=click.IntRange(0, MAX_KEY_PHRASES),
+    default=KEY_PHRASES,
+    show_default=True,
+    metavar="N",
+    help="Key phrases per row: the first N that `rolelens classify` lists for the text.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def batch(
     source: str,
@@ -183,6 +191,7 @@ def batch(
     fmt: str | None,
     input_format: str | None,
     jobs: int | None,
+    key_phrases: int,
     quiet: bool,
 ) -> None:
     """Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout)."""
@@ -199,7 +208,7 @@ def batch(
             table: Table = open_table(stream, options, name="-" if source == "-" else source)
         except UnusableInput as exc:
             raise BadInput(str(exc)) from None
-        scorer = BatchScorer.from_loaded(load_current(data_home()))
+        scorer = Scorer.from_registry(data_home(), key_phrases=key_phrases)
         size = os.fstat(stream.fileno()).st_size if source != "-" else None
         bar = _Bar(size, enabled=not quiet and sys.stderr.isatty())
         try:

@@ -8,7 +8,7 @@ The HTTP service and the command line share this module::
 
 :func:`open_table` reads only the header, so an unusable input is refused before anything is
 written. :func:`run_batch` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
-(fewer when texts are long), scores each chunk with :class:`classifier.batch.BatchScorer`
+(fewer when texts are long), scores each chunk with :class:`service.batch.score.Scorer`
 (in ``jobs`` worker processes when asked, each holding the model once), and writes rows in
 input order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever
 the input's size.
@@ -24,10 +24,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
 
-from classifier.batch import BatchScorer, ScoredRow
+from classifier.labels import LABELS
 from service.batch.decode import DecodedLines
 from service.batch.pool import score_in_worker, worker_pool
 from service.batch.read import Record, TableReader, default_text_column, find_column
+from service.batch.score import ScoredRow, Scorer
 from service.batch.summary import BatchSummary, Tally
 from service.batch.write import make_writer
 
@@ -150,7 +151,7 @@ class BatchRun:
     def __init__(
         self,
         table: Table,
-        scorer: BatchScorer,
+        scorer: Scorer,
         options: BatchOptions,
         progress: Progress | None = None,
     ) -> None:
@@ -166,7 +167,7 @@ class BatchRun:
         table, scorer, options = self.table, self.scorer, self.options
         buffer = io.StringIO(newline="")
         writer = make_writer(self.output_format, buffer, table.reader.columns, scorer.version)
-        tally = Tally(scorer.classes)
+        tally = Tally(LABELS)
         pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
 
         def submit(texts: list[str]) -> Future[list[ScoredRow]]:
@@ -231,7 +232,7 @@ def _take(buffer: io.StringIO) -> str:
 def run_batch(
     table: Table,
     sink: TextIO,
-    scorer: BatchScorer,
+    scorer: Scorer,
     options: BatchOptions,
     progress: Progress | None = None,
 ) -> BatchSummary:

@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from classifier.batch import ScoredRow
 from service.batch.read import Record, unique_names
+from service.batch.score import ScoredRow
 
 RESULT_COLUMNS = (
     "label",
