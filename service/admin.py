@@ -33,6 +33,11 @@ def _home() -> Path:
     return Path(current_app.config["HOME"])
 
 
+def _fixtures() -> Path | None:
+    given = current_app.config.get("FIXTURES")
+    return Path(str(given)) if given else None
+
+
 def _serving() -> str | None:
     try:
         return current_version(_home())
@@ -91,7 +96,9 @@ def list_phrases() -> Response:
             field="include_removed",
         )
     removed = flag in TRUE
-    found = open_store(_home()).list_phrases(label, request.args.get("source"), removed)
+    found = open_store(_home(), _fixtures()).list_phrases(
+        label, request.args.get("source"), removed
+    )
     return jsonify({"count": len(found), "phrases": [p.to_dict() for p in found]})
 
 
@@ -120,7 +127,7 @@ def add_phrases() -> tuple[Response, int]:
         for row in rows
     ]
     author, atomic = _author(body), _flag(body, "atomic")
-    results = open_store(_home()).add_many(pairs, author, _serving(), atomic=atomic)
+    results = open_store(_home(), _fixtures()).add_many(pairs, author, _serving(), atomic=atomic)
     summary = Counter(r.status for r in results)
     status = 201 if summary["added"] else 200
     if "phrases" not in body and results[0].status in ("invalid", "conflict"):
@@ -134,7 +141,7 @@ def add_phrases() -> tuple[Response, int]:
 def remove_phrase(phrase_id: int) -> Response:
     """Remove a phrase (soft: kept in the history)."""
     try:
-        removed = open_store(_home()).remove(phrase_id, "api", _serving())
+        removed = open_store(_home(), _fixtures()).remove(phrase_id, "api", _serving())
     except PhraseNotFound as exc:
         raise ApiProblem(404, "not_found", str(exc)) from None
     return jsonify(removed.to_dict())
@@ -152,7 +159,7 @@ def retrain_now() -> Response:
         )
     try:
         with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
-            result = retrain(_home(), packs, force=_flag(body, "force"))
+            result = retrain(_home(), packs, force=_flag(body, "force"), fixtures=_fixtures())
     except PromotionRefused as exc:
         raise ApiProblem(409, "promotion_refused", str(exc)) from None
     except RetrainBusy as exc:

@@ -24,7 +24,7 @@ from service.batch.cli import batch
 from service.batch.read import TEXT_COLUMNS
 from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
-from service.config import data_home
+from service.config import data_home, fixtures_home
 from service.logformat import check_format
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import plot, read_labeled, score
@@ -83,7 +83,7 @@ def _packs(value: str) -> tuple[str, ...]:
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
 def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
     """Train a model on the packs and your phrases, check it, and promote it to serving."""
-    result = retrain(data_home(), _packs(packs), force=force, wait=wait)
+    result = retrain(data_home(), _packs(packs), force=force, wait=wait, fixtures=fixtures_home())
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -238,7 +238,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
         version = current_version(home)
     except ModelNotFound:
         click.echo(f"no model in {home} yet: training the default one (seed + curated)", err=True)
-        version = retrain(home).version
+        version = retrain(home, fixtures=fixtures_home()).version
     click.echo(f"serving model {version} from {home} at http://{host}:{port}/", err=True)
     command = gunicorn_command(host, port, workers)
     os.execv(command[0], command)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,10 +15,9 @@ PACKS = ("seed", "curated")
 _PUNCT = re.compile(r"[^\w]+")
 
 
-def fixtures_dir() -> Path:
-    """The project's ``fixtures/`` folder (``ROLELENS_FIXTURES`` overrides it)."""
-    override = os.environ.get("ROLELENS_FIXTURES")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "fixtures"
+#: The project's ``fixtures/`` folder: where packs, filler and validation postings are read
+#: from unless a caller names another (the CLI and the app read ``ROLELENS_FIXTURES``).
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def normalise(text: str) -> str:
@@ -78,7 +76,7 @@ def load_packs(names: Sequence[str], root: Path | None = None) -> list[TrainingP
     Raises:
         TrainingError: an unknown pack name.
     """
-    folder = (root or fixtures_dir()) / "phrases"
+    folder = (root or FIXTURES) / "phrases"
     phrases: list[TrainingPhrase] = []
     for name in names:
         if name not in PACKS:
@@ -101,5 +99,5 @@ def dedupe(phrases: Iterable[TrainingPhrase]) -> list[TrainingPhrase]:
 
 def read_filler(root: Path | None = None) -> list[str]:
     """Neutral posting sentences (benefits, EEO, company blurbs) used in calibration."""
-    path = (root or fixtures_dir()) / "phrases" / "filler.txt"
+    path = (root or FIXTURES) / "phrases" / "filler.txt"
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -20,7 +20,7 @@ from classifier.model import RoleClassifier
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled
 from training.lock import registry_lock
-from training.phrases import PACKS, dedupe, fixtures_dir, load_packs, normalise, read_filler
+from training.phrases import FIXTURES, PACKS, dedupe, load_packs, normalise, read_filler
 from training.registry import previous_version, promote, prune, remove_stale, write_version
 from training.store import PhraseStore
 from training.train import TrainingParams, train
@@ -65,17 +65,24 @@ def smoke_test(classifier: RoleClassifier) -> None:
             raise TrainingError(f"smoke test failed for version {classifier.version}")
 
 
-def validation_path() -> Path:
-    """The labeled validation postings shipped in ``fixtures/postings/validation.csv``."""
-    return fixtures_dir() / "postings" / "validation.csv"
+def validation_path(fixtures: Path | None = None) -> Path:
+    """The labeled validation postings, ``postings/validation.csv`` of ``fixtures``."""
+    return (fixtures or FIXTURES) / "postings" / "validation.csv"
 
 
-def open_store(home: Path) -> PhraseStore:
-    """The phrase store under ``home``, checking new phrases against the shipped packs too."""
-    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS)})
+def open_store(home: Path, fixtures: Path | None = None) -> PhraseStore:
+    """The phrase store under ``home``, checking new phrases against the shipped packs too.
+
+    Args:
+        home: the data directory.
+        fixtures: the folder holding ``phrases/`` (default: the project's ``fixtures/``).
+    """
+    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS, fixtures)})
 
 
-def gather_phrases(home: Path, sources: Sequence[str]) -> list[TrainingPhrase]:
+def gather_phrases(
+    home: Path, sources: Sequence[str], fixtures: Path | None = None
+) -> list[TrainingPhrase]:
     """Phrases of the shipped packs named in ``sources``, plus the store's if ``user`` is.
 
     Raises:
@@ -84,9 +91,9 @@ def gather_phrases(home: Path, sources: Sequence[str]) -> list[TrainingPhrase]:
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
         raise TrainingError(f"unknown phrase source {unknown[0]!r}; use: {', '.join(SOURCES)}")
-    phrases = load_packs([name for name in sources if name != "user"])
+    phrases = load_packs([name for name in sources if name != "user"], fixtures)
     if "user" in sources:
-        phrases += open_store(home).training_phrases()
+        phrases += open_store(home, fixtures).training_phrases()
     return dedupe(phrases)
 
 
@@ -109,6 +116,7 @@ def retrain(
     force: bool = False,
     tolerance: float = 0.02,
     wait: bool = False,
+    fixtures: Path | None = None,
 ) -> RetrainResult:
     """Train on ``packs``, write a version, verify it and promote it if it is good enough.
 
@@ -121,6 +129,8 @@ def retrain(
         force: promote even if the validation macro-F1 dropped more than ``tolerance``.
         tolerance: largest allowed drop of validation macro-F1 against the serving version.
         wait: wait for a running retrain instead of failing with RetrainBusy.
+        fixtures: the folder of the shipped packs, filler and validation postings (default:
+            the project's ``fixtures/``).
 
     Returns:
         The outcome; ``promoted`` is True when ``CURRENT`` now names the new version.
@@ -133,7 +143,7 @@ def retrain(
     """
     with registry_lock(home, wait):
         remove_stale(home)
-        return _retrain_locked(home, packs, params, force, tolerance)
+        return _retrain_locked(home, packs, params, force, tolerance, fixtures)
 
 
 def _retrain_locked(
@@ -142,9 +152,10 @@ def _retrain_locked(
     params: TrainingParams | None,
     force: bool,
     tolerance: float,
+    fixtures: Path | None,
 ) -> RetrainResult:
-    model = train(gather_phrases(home, packs), params, read_filler())
-    texts, labels = read_labeled(validation_path(), "text", "label")
+    model = train(gather_phrases(home, packs, fixtures), params, read_filler(fixtures))
+    texts, labels = read_labeled(validation_path(fixtures), "text", "label")
     fresh = RoleClassifier(model.pipeline, {"version": "candidate"}, model.phrases)
     report = evaluate(fresh, texts, labels).to_dict()
     version = write_version(home, model, {"validation": report, "packs": list(packs)})
