@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from types import FrameType
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import click
-from tqdm import tqdm
 
 from service.batch.errors import UnusableInput
 from service.batch.read import FORMATS
@@ -27,6 +26,9 @@ from service.batch.score import KEY_PHRASES, MAX_KEY_PHRASES, Scorer
 from service.batch.summary import BatchSummary
 from service.batch.write import atomic_text_file
 from service.config import data_home
+
+if TYPE_CHECKING:  # imported when a bar is drawn: most runs draw none
+    from tqdm import tqdm
 
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -113,6 +115,8 @@ class _Bar:
             return
         bar = self.bar
         if bar is None:
+            from tqdm import tqdm  # here: see TYPE_CHECKING above
+
             bar = self.bar = tqdm(total=None, unit=" rows", file=sys.stderr, dynamic_ncols=True)
         if self.size and bytes_read:
             bar.total = max(rows, round(rows * self.size / bytes_read))

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classifier.labels import ML_ENGINEERING
-from classifier.model import RoleClassifier
-from classifier.prediction import Prediction
+
+if TYPE_CHECKING:  # the model's libraries load with a model, not with this module
+    from classifier.model import RoleClassifier
+    from classifier.prediction import Prediction
 
 KEY_PHRASES = 5  # per row, by default
 MAX_KEY_PHRASES = 10  # what one classification lists
@@ -78,6 +80,8 @@ class Scorer:
             ModelNotFound: no model, or no such version.
             ArtifactError: the version fails its checks.
         """
+        from classifier.model import RoleClassifier  # here: see TYPE_CHECKING above
+
         classifier = RoleClassifier.from_registry(home, version)
         return cls(classifier, key_phrases, (Path(home), classifier.version))
 
