@@ -53,17 +53,6 @@ def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
     return bad.decode("cp1252", "replace"), error.end
 
 
-_registered = False
-
-
-def _register() -> None:
-    """Register :data:`CP1252_FALLBACK` once per process (codecs keeps handlers for good)."""
-    global _registered  # one registry per process: codecs has no way to ask
-    if not _registered:
-        codecs.register_error(CP1252_FALLBACK, _cp1252_fallback)
-        _registered = True
-
-
 class _Source(io.BufferedIOBase):
     """The head already read, then the rest of the stream; counts the bytes handed out."""
 
@@ -85,9 +74,6 @@ class _Source(io.BufferedIOBase):
             block = self.stream.read(size if size > 0 else BLOCK)
         self.handed += len(block)
         return block
-
-    def read(self, size: int | None = -1) -> bytes:
-        return self.read1(size if size is not None else -1)
 
 
 class DecodedLines:
@@ -143,7 +129,7 @@ class DecodedLines:
                 break
         else:
             self._check_binary(head[:HEAD])
-        _register()
+        codecs.register_error(CP1252_FALLBACK, _cp1252_fallback)  # the same each time
         # A file with \n line ends keeps a lone \r inside its line (the CSV reader then
         # says the row is broken); only files without any \n split at \r (old Mac exports).
         newline = "\n" if "\n" in head.decode(codec, "replace") else ""
