@@ -12,6 +12,12 @@ written. :func:`run_batch` reads records in chunks of :attr:`BatchOptions.chunk_
 (in ``jobs`` worker processes when asked, each holding the model once), and writes rows in
 input order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever
 the input's size.
+
+The steps stay apart, so another engine can run them on a partition of records::
+
+    for chunk in chunks(records, table, rows=256, chars=4_000_000):  # read
+        results = scorer.score(chunk.texts)  # score
+        write_chunk(chunk, results, writer, tally, table.id_column)  # write
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import io
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
@@ -30,7 +36,7 @@ from service.batch.pool import score_in_worker, worker_pool
 from service.batch.read import Record, TableReader, default_text_column, find_column
 from service.batch.score import ScoredRow, Scorer
 from service.batch.summary import BatchSummary, Tally
-from service.batch.write import make_writer
+from service.batch.write import Writer, make_writer
 
 Progress = Callable[[int, int], None]
 
@@ -93,7 +99,9 @@ def open_table(source: BinaryIO, options: BatchOptions, name: str = "input") -> 
 
 
 @dataclass
-class _Chunk:
+class Chunk:
+    """Consecutive records, the error that stops each (or None), and the texts to score."""
+
     records: list[Record]
     errors: list[str | None]
     texts: list[str]
@@ -116,22 +124,51 @@ def _posting(record: Record, table: Table) -> tuple[str | None, str | None]:
     return text, None
 
 
-def _chunks(table: Table, options: BatchOptions) -> Iterator[_Chunk]:
-    chunk = _Chunk([], [], [])
-    chars = 0
-    for record in table.reader:
+def chunks(records: Iterable[Record], table: Table, rows: int, chars: int) -> Iterator[Chunk]:
+    """``records`` in chunks of ``rows`` records, or fewer once their texts reach ``chars``.
+
+    Args:
+        records: input records in order (a table's reader, or one partition of it).
+        table: names the text, title and id columns.
+        rows: most records per chunk.
+        chars: a chunk ends once its texts hold this many characters.
+    """
+    chunk = Chunk([], [], [])
+    held = 0
+    for record in records:
         text, error = _posting(record, table)
         chunk.records.append(record)
         chunk.errors.append(error)
         if text is not None:
             chunk.texts.append(text)
-            chars += len(text)
-        if len(chunk.records) >= options.chunk_rows or chars >= options.chunk_chars:
+            held += len(text)
+        if len(chunk.records) >= rows or held >= chars:
             yield chunk
-            chunk = _Chunk([], [], [])
-            chars = 0
+            chunk = Chunk([], [], [])
+            held = 0
     if chunk.records:
         yield chunk
+
+
+def write_chunk(
+    chunk: Chunk,
+    results: Sequence[ScoredRow],
+    writer: Writer,
+    tally: Tally,
+    id_column: str | None,
+) -> None:
+    """Write each record of ``chunk`` with its result (one per text) or its error; count it."""
+    scored = iter(results)
+    for record, error in zip(chunk.records, chunk.errors, strict=True):
+        tally.rows += 1
+        if error is not None:
+            tally.error(record, error, id_column)
+            writer.write(record, None, error)
+            continue
+        result = next(scored)
+        tally.per_label[result.label] += 1
+        tally.notes += record.problem is not None
+        writer.write(record, result, record.problem)
 
 
 class BatchRun:
@@ -177,28 +214,18 @@ class BatchRun:
             done.set_result(scorer.score(texts))
             return done
 
-        def drain(chunk: _Chunk, future: Future[list[ScoredRow]]) -> str:
-            results = iter(future.result())
-            for record, error in zip(chunk.records, chunk.errors, strict=True):
-                tally.rows += 1
-                if error is not None:
-                    tally.error(record, error, table.id_column)
-                    writer.write(record, None, error)
-                    continue
-                result = next(results)
-                tally.per_label[result.label] += 1
-                tally.notes += record.problem is not None
-                writer.write(record, result, record.problem)
+        def drain(chunk: Chunk, future: Future[list[ScoredRow]]) -> str:
+            write_chunk(chunk, future.result(), writer, tally, table.id_column)
             if self.progress is not None:
                 self.progress(tally.rows, table.lines.bytes_read)
             return _take(buffer)
 
-        pending: deque[tuple[_Chunk, Future[list[ScoredRow]]]] = deque()
+        pending: deque[tuple[Chunk, Future[list[ScoredRow]]]] = deque()
         try:
             header = _take(buffer)
             if header:
                 yield header
-            for chunk in _chunks(table, options):
+            for chunk in chunks(table.reader, table, options.chunk_rows, options.chunk_chars):
                 pending.append((chunk, submit(chunk.texts)))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())
