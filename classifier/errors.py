@@ -4,8 +4,6 @@
 
     RolelensError                        base of everything rolelens raises on purpose
     ├── InvalidPosting (ValueError)      the text given cannot be classified (wrong type)
-    ├── UnusableInput (ValueError)       a batch input cannot be read as a table of postings
-    │                                    (binary, empty, no text column): nothing was written
     ├── ModelNotFound (LookupError)      no model in the registry, or no such version
     └── ArtifactError (RuntimeError)     a model folder is incomplete, altered, or was written
                                          by another scikit-learn version: refused, not loaded
@@ -22,10 +20,6 @@ class RolelensError(Exception):
 
 class InvalidPosting(RolelensError, ValueError):
     """The posting given cannot be classified."""
-
-
-class UnusableInput(RolelensError, ValueError):
-    """A batch input cannot be read as a table of postings; the message says what to fix."""
 
 
 class ModelNotFound(RolelensError, LookupError):

@@ -30,6 +30,11 @@ def _home() -> Path:
     return Path(current_app.config["HOME"])
 
 
+def _fixtures() -> Path | None:
+    given = current_app.config.get("FIXTURES")
+    return Path(str(given)) if given else None
+
+
 def _serving() -> str | None:
     try:
         return current_version(_home())
@@ -93,7 +98,9 @@ def list_phrases() -> Response:
     removed = flag in TRUE
     from training.store import open_store
 
-    found = open_store(_home()).list_phrases(label, request.args.get("source"), removed)
+    found = open_store(_home(), _fixtures()).list_phrases(
+        label, request.args.get("source"), removed
+    )
     return jsonify({"count": len(found), "phrases": [p.to_dict() for p in found]})
 
 
@@ -124,7 +131,7 @@ def add_phrases() -> tuple[Response, int]:
     author, atomic = _author(body), _flag(body, "atomic")
     from training.store import open_store
 
-    results = open_store(_home()).add_many(pairs, author, _serving(), atomic=atomic)
+    results = open_store(_home(), _fixtures()).add_many(pairs, author, _serving(), atomic=atomic)
     summary = Counter(r.status for r in results)
     status = 201 if summary["added"] else 200
     if "phrases" not in body and results[0].status in ("invalid", "conflict"):
@@ -141,7 +148,7 @@ def remove_phrase(phrase_id: int) -> Response:
     from training.store import open_store
 
     try:
-        removed = open_store(_home()).remove(phrase_id, "api", _serving())
+        removed = open_store(_home(), _fixtures()).remove(phrase_id, "api", _serving())
     except PhraseNotFound as exc:
         raise ApiProblem(404, "not_found", str(exc)) from None
     return jsonify(removed.to_dict())
@@ -162,7 +169,7 @@ def retrain_now() -> Response:
         )
     try:
         with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
-            result = retrain(_home(), packs, force=_flag(body, "force"))
+            result = retrain(_home(), packs, force=_flag(body, "force"), fixtures=_fixtures())
     except PromotionRefused as exc:
         raise ApiProblem(409, "promotion_refused", str(exc)) from None
     except RetrainBusy as exc:

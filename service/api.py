@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from classifier.model import RoleClassifier
-from service.batch_http import classify_table
+from service.batch.endpoint import classify_table
 from service.config import LIMIT_NAMES
 from service.metrics import metrics
 from service.model_holder import ModelHolder
@@ -43,7 +43,7 @@ def classify() -> Response:
 
 @bp.post("/classify/batch")
 def classify_batch() -> Response:
-    """Classify several postings: JSON in and out, or a CSV file (``service.batch_http``)."""
+    """Classify several postings: JSON in and out, or a CSV file (``service.batch.endpoint``)."""
     if not request.is_json:
         return classify_table(request, serving)
     postings = batch_body(

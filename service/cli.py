@@ -23,14 +23,14 @@ from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import HEADLINE, ML_ENGINEERING, NEITHER, SOURCES, TOWARD
 from classifier.prediction import Prediction
 from service import multiproc
-from service.config import data_home
+from service.config import data_home, fixtures_home
 from training.errors import PromotionRefused, TrainingError
 
 # Subcommands defined in modules that are slow to import: loaded only when run, their
 # one-line help kept here for ``rolelens --help``.
 LAZY_COMMANDS = {
     "batch": (
-        "service.cli_batch:batch",
+        "service.batch.cli:batch",
         "Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout).",
     ),
     "models": ("service.cli_models:models", "List, inspect, roll back and prune model versions."),
@@ -120,7 +120,7 @@ def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
     """Train a model on the packs and your phrases, check it, and promote it to serving."""
     from training.retrain import retrain
 
-    result = retrain(data_home(), _packs(packs), force=force, wait=wait)
+    result = retrain(data_home(), _packs(packs), force=force, wait=wait, fixtures=fixtures_home())
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -205,8 +205,8 @@ def evaluate(
     plot_path: Path | None,
 ) -> None:
     """Score the model on a CSV of labeled postings."""
-    from classifier.batch_input import TEXT_COLUMNS
     from classifier.model import RoleClassifier
+    from service.batch.read import TEXT_COLUMNS
     from training.evaluate import plot, read_labeled, score_predictions
 
     if text_column is None:
@@ -290,7 +290,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
         from training.retrain import retrain
 
         click.echo(f"no model in {home} yet: training the default one (seed + curated)", err=True)
-        version = retrain(home).version
+        version = retrain(home, fixtures=fixtures_home()).version
     click.echo(f"serving model {version} from {home} at http://{host}:{port}/", err=True)
     command = gunicorn_command(host, port, workers)
     os.execv(command[0], command)

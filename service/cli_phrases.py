@@ -14,7 +14,7 @@ import click
 from classifier.artifacts import current_version
 from classifier.errors import ModelNotFound
 from classifier.labels import LABELS
-from service.config import data_home
+from service.config import data_home, fixtures_home
 from training.phrases import read_phrase_rows
 from training.store import AddResult, PhraseStore, open_store
 
@@ -34,7 +34,7 @@ def _default_name() -> str:
 
 
 def _store() -> PhraseStore:
-    return open_store(data_home())
+    return open_store(data_home(), fixtures_home())
 
 
 def _report(results: list[AddResult]) -> None:

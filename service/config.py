@@ -12,6 +12,7 @@ DEFAULT_HOME = "var"
 #: JSON when they can be, so ``ROLELENS_MAX_BATCH_SIZE=500`` is a number).
 APP_DEFAULTS: dict[str, Any] = {
     "HOME": None,  # None: ``data_home()``, i.e. ROLELENS_HOME or ./var
+    "FIXTURES": None,  # phrase packs and validation postings; None: the project's fixtures/
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # request body, bytes
     "MAX_POSTING_CHARS": 50_000,  # one posting (title included), characters
     "MAX_BATCH_SIZE": 100,  # postings in one batch request
@@ -33,3 +34,9 @@ LIMIT_NAMES = {
 def data_home() -> Path:
     """The data directory (phrase store and models): ``ROLELENS_HOME``, default ``./var``."""
     return Path(os.environ.get("ROLELENS_HOME") or DEFAULT_HOME)
+
+
+def fixtures_home() -> Path | None:
+    """``ROLELENS_FIXTURES``: another folder of phrase packs and validation postings, if set."""
+    given = os.environ.get("ROLELENS_FIXTURES")
+    return Path(given) if given else None

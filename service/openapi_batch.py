@@ -1,4 +1,5 @@
-"""The OpenAPI parts of the CSV form of ``POST /api/v1/classify/batch`` (``service.batch_http``).
+"""The OpenAPI parts of the CSV form of ``POST /api/v1/classify/batch``
+(``service.batch.endpoint``).
 
 :func:`with_csv` adds to the JSON-only operation the ``text/csv`` and multipart request
 bodies, the column query parameters and the CSV and JSON answers to a CSV upload.
@@ -9,8 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from classifier.batch_output import RESULT_COLUMNS
 from classifier.labels import LABELS
+from service.batch.write import RESULT_COLUMNS
 
 Schema = dict[str, Any]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -14,10 +13,9 @@ from training.errors import TrainingError
 _PUNCT = re.compile(r"[^\w]+")
 
 
-def fixtures_dir() -> Path:
-    """The project's ``fixtures/`` folder (``ROLELENS_FIXTURES`` overrides it)."""
-    override = os.environ.get("ROLELENS_FIXTURES")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "fixtures"
+#: The project's ``fixtures/`` folder: where packs, filler and validation postings are read
+#: from unless a caller names another (the CLI and the app read ``ROLELENS_FIXTURES``).
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def normalise(text: str) -> str:
@@ -76,7 +74,7 @@ def load_packs(names: Sequence[str], root: Path | None = None) -> list[TrainingP
     Raises:
         TrainingError: an unknown pack name.
     """
-    folder = (root or fixtures_dir()) / "phrases"
+    folder = (root or FIXTURES) / "phrases"
     phrases: list[TrainingPhrase] = []
     for name in names:
         if name not in PACKS:
@@ -100,13 +98,13 @@ def dedupe(phrases: Iterable[TrainingPhrase]) -> list[TrainingPhrase]:
 def read_neutral(root: Path | None = None) -> list[str]:
     """The neutral pack: sentences and phrases that postings of both roles (and postings in
     general) use: boilerplate, company blurbs, benefits, requirements, soft skills,
-    collaboration and shared tools. Training sees each under both labels, and calibration
-    mixes them into pseudo-postings.
+    collaboration and shared tools. Training penalises each word by how much of its use is
+    neutral, and calibration mixes these into pseudo-postings.
 
     Raises:
         TrainingError: the pack is missing or has no ``text`` column.
     """
-    path = (root or fixtures_dir()) / "phrases" / "neutral.csv"
+    path = (root or FIXTURES) / "phrases" / "neutral.csv"
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)

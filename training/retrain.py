@@ -20,7 +20,7 @@ from classifier.model import RoleClassifier
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled
 from training.lock import registry_lock
-from training.phrases import dedupe, fixtures_dir, load_packs, read_neutral
+from training.phrases import FIXTURES, dedupe, load_packs, read_neutral
 from training.pipeline import to_model
 from training.registry import previous_version, promote, prune, remove_stale, write_version
 from training.store import open_store
@@ -52,12 +52,14 @@ class RetrainResult:
         }
 
 
-def validation_path() -> Path:
-    """The labeled validation postings shipped in ``fixtures/postings/validation.csv``."""
-    return fixtures_dir() / "postings" / "validation.csv"
+def validation_path(fixtures: Path | None = None) -> Path:
+    """The labeled validation postings, ``postings/validation.csv`` of ``fixtures``."""
+    return (fixtures or FIXTURES) / "postings" / "validation.csv"
 
 
-def gather_phrases(home: Path, sources: Sequence[str]) -> list[TrainingPhrase]:
+def gather_phrases(
+    home: Path, sources: Sequence[str], fixtures: Path | None = None
+) -> list[TrainingPhrase]:
     """Phrases of the shipped packs named in ``sources``, plus the store's if ``user`` is.
 
     Raises:
@@ -66,9 +68,9 @@ def gather_phrases(home: Path, sources: Sequence[str]) -> list[TrainingPhrase]:
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
         raise TrainingError(f"unknown phrase source {unknown[0]!r}; use: {', '.join(SOURCES)}")
-    phrases = load_packs([name for name in sources if name != "user"])
+    phrases = load_packs([name for name in sources if name != "user"], fixtures)
     if "user" in sources:
-        phrases += open_store(home).training_phrases()
+        phrases += open_store(home, fixtures).training_phrases()
     return dedupe(phrases)
 
 
@@ -91,6 +93,7 @@ def retrain(
     force: bool = False,
     tolerance: float = 0.02,
     wait: bool = False,
+    fixtures: Path | None = None,
 ) -> RetrainResult:
     """Train on ``packs``, write a version, verify it and promote it if it is good enough.
 
@@ -103,6 +106,8 @@ def retrain(
         force: promote even if the validation macro-F1 dropped more than ``tolerance``.
         tolerance: largest allowed drop of validation macro-F1 against the serving version.
         wait: wait for a running retrain instead of failing with RetrainBusy.
+        fixtures: the folder of the shipped packs, filler and validation postings (default:
+            the project's ``fixtures/``).
 
     Returns:
         The outcome; ``promoted`` is True when ``CURRENT`` now names the new version.
@@ -115,7 +120,7 @@ def retrain(
     """
     with registry_lock(home, wait):
         remove_stale(home)
-        return _retrain_locked(home, packs, params, force, tolerance)
+        return _retrain_locked(home, packs, params, force, tolerance, fixtures)
 
 
 def _retrain_locked(
@@ -124,9 +129,10 @@ def _retrain_locked(
     params: TrainingParams | None,
     force: bool,
     tolerance: float,
+    fixtures: Path | None,
 ) -> RetrainResult:
-    model = train(gather_phrases(home, packs), params, read_neutral())
-    texts, labels = read_labeled(validation_path(), "text", "label")
+    model = train(gather_phrases(home, packs, fixtures), params, read_neutral(fixtures))
+    texts, labels = read_labeled(validation_path(fixtures), "text", "label")
     card = {
         "version": "candidate",
         "strength_band": model.strength_band,

@@ -357,6 +357,11 @@ class PhraseStore:
             return [AuditEntry(*row) for row in db.execute(query)]
 
 
-def open_store(home: Path) -> PhraseStore:
-    """The phrase store under ``home``, checking new phrases against the shipped packs too."""
-    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS)})
+def open_store(home: Path, fixtures: Path | None = None) -> PhraseStore:
+    """The phrase store under ``home``, checking new phrases against the shipped packs too.
+
+    Args:
+        home: the data directory.
+        fixtures: the folder holding ``phrases/`` (default: the project's ``fixtures/``).
+    """
+    return PhraseStore(home, {normalise(p.text): p for p in load_packs(PACKS, fixtures)})

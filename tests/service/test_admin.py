@@ -229,3 +229,18 @@ def test_rollback_refusals(admin: FlaskClient, home: Path, body: Any, status: in
     before = current_version(home)
     assert admin.post("/api/v1/models/rollback", json=body, headers=AUTH).status_code == status
     assert current_version(home) == before
+
+
+def test_the_app_checks_new_phrases_against_the_packs_of_its_fixtures_folder(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packs = tmp_path / "fixtures" / "phrases"
+    packs.mkdir(parents=True)
+    (packs / "seed.csv").write_text("text,label\nTune the cluster,ml_engineering\n")
+    (packs / "curated.csv").write_text("text,label\n")
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(tmp_path / "fixtures"))
+    client = create_app({"TESTING": True, "HOME": str(home), "ADMIN_TOKEN": TOKEN}).test_client()
+    clash = {"text": "tune the cluster", "label": "data_science"}
+    response = client.post("/api/v1/phrases", json=clash, headers=AUTH)
+    assert response.status_code == 409, response.get_json()
+    assert "Tune the cluster" in response.get_json()["detail"]

@@ -111,3 +111,15 @@ def test_train_then_classify_round_trip(
     outcome = json.loads(result.output)
     classified = CliRunner().invoke(cli, ["classify", "--json", "deploy models"])
     assert json.loads(classified.output)["model_version"] == outcome["version"]
+
+
+def test_train_reads_the_packs_from_rolelens_fixtures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained_home: Path
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(tmp_path / "no-packs"))
+    result = CliRunner().invoke(cli, ["train", "--force"])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'no-packs' / 'phrases'}" in result.output

@@ -102,7 +102,7 @@ def test_serve_trains_the_default_model_when_none_exists_then_runs_gunicorn(
     trained: list[Path] = []
     executed: list[list[str]] = []
 
-    def fake_retrain(home: Path) -> object:
+    def fake_retrain(home: Path, fixtures: Path | None = None) -> object:
         trained.append(home)
         (home / "models").mkdir(parents=True)
         (home / "models" / "CURRENT").write_text("v-new\n")

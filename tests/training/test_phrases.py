@@ -73,3 +73,13 @@ def test_bad_phrase_files_say_what_to_fix(tmp_path: Path, content: str, message:
 def test_unknown_pack_is_refused() -> None:
     with pytest.raises(TrainingError, match="unknown phrase pack"):
         load_packs(["nope"])
+
+
+def test_packs_come_from_the_folder_given_not_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "phrases").mkdir()
+    (tmp_path / "phrases" / "seed.csv").write_text("text,label\ntune the cluster,ml_engineering\n")
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(tmp_path / "elsewhere"))
+    assert [p.text for p in load_packs(["seed"], tmp_path)] == ["tune the cluster"]
+    assert len(load_packs(["seed"])) > 1  # the project's pack: the library reads no variable

@@ -12,19 +12,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.artifacts import load_current
-from classifier.batch import BatchScorer, ScoredRow
-from classifier.batch_output import FORMULA_START, RESULT_COLUMNS, atomic_text_file, neutralise
-from classifier.batch_run import BatchOptions, BatchRun, open_table, run_batch
 from classifier.labels import LABELS
+from service.batch.run import BatchOptions, BatchRun, chunks, open_table, run_batch, write_chunk
+from service.batch.score import ScoredRow, Scorer
+from service.batch.summary import Tally
+from service.batch.write import (
+    FORMULA_START,
+    RESULT_COLUMNS,
+    atomic_text_file,
+    make_writer,
+    neutralise,
+)
 
 ML = "Deploy models to production with Kubernetes and monitor model serving"
 DS = "Run A/B tests and present statistical insights to stakeholders"
 
 
 @pytest.fixture(scope="module")
-def scorer(trained_home: Path) -> BatchScorer:
-    return BatchScorer.from_loaded(load_current(trained_home))
+def scorer(trained_home: Path) -> Scorer:
+    return Scorer.from_registry(trained_home)
 
 
 def _csv(rows: Sequence[Sequence[str]]) -> bytes:
@@ -33,7 +39,7 @@ def _csv(rows: Sequence[Sequence[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _run(data: bytes, scorer: BatchScorer, options: BatchOptions) -> list[list[str]]:
+def _run(data: bytes, scorer: Scorer, options: BatchOptions) -> list[list[str]]:
     out = io.StringIO(newline="")
     run_batch(open_table(io.BytesIO(data), options), out, scorer, options)
     return list(csv.reader(io.StringIO(out.getvalue(), newline="")))
@@ -49,7 +55,7 @@ posting_text = st.builds(
 @settings(max_examples=60, deadline=None)
 @given(texts=st.lists(posting_text, min_size=1, max_size=4), note=posting_text)
 def test_any_text_round_trips_with_formulas_neutralised(
-    scorer: BatchScorer, texts: list[str], note: str
+    scorer: Scorer, texts: list[str], note: str
 ) -> None:
     data = _csv([["id", "description", "note"]] + [[str(i), t, note] for i, t in enumerate(texts)])
     header, *rows = _run(data, scorer, BatchOptions())
@@ -63,7 +69,7 @@ def test_any_text_round_trips_with_formulas_neutralised(
         assert not any(cell.startswith(FORMULA_START) for cell in row)
 
 
-def test_two_processes_keep_input_order_and_results(scorer: BatchScorer) -> None:
+def test_two_processes_keep_input_order_and_results(scorer: Scorer) -> None:
     texts = [ML if i % 3 else DS + f" number {i}" for i in range(700)]
     data = _csv([["id", "description"]] + [[str(i), t] for i, t in enumerate(texts)])
     one = _run(data, scorer, BatchOptions(jobs=1, chunk_rows=64))
@@ -72,7 +78,7 @@ def test_two_processes_keep_input_order_and_results(scorer: BatchScorer) -> None
     assert two == one
 
 
-class FailingScorer(BatchScorer):
+class FailingScorer(Scorer):
     """Fails on its second chunk, as a worker that runs out of memory would."""
 
     calls = 0
@@ -84,8 +90,8 @@ class FailingScorer(BatchScorer):
         return super().score(texts)
 
 
-def test_a_run_that_fails_midway_leaves_no_output_file(scorer: BatchScorer, tmp_path: Path) -> None:
-    failing = FailingScorer(scorer.pipeline, {"version": scorer.version})
+def test_a_run_that_fails_midway_leaves_no_output_file(scorer: Scorer, tmp_path: Path) -> None:
+    failing = FailingScorer(scorer.classifier)
     data = _csv([["description"]] + [[ML]] * 50)
     options = BatchOptions(chunk_rows=10)
     target = tmp_path / "out.csv"
@@ -94,7 +100,7 @@ def test_a_run_that_fails_midway_leaves_no_output_file(scorer: BatchScorer, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_summary_counts_what_happened(scorer: BatchScorer) -> None:
+def test_the_summary_counts_what_happened(scorer: Scorer) -> None:
     data = _csv([["key", "description"], ["a", ML], ["b", ""], ["c", DS], ["d", ML]])
     options = BatchOptions(id_column="key")
     summary = run_batch(open_table(io.BytesIO(data), options), io.StringIO(), scorer, options)
@@ -106,7 +112,7 @@ def test_the_summary_counts_what_happened(scorer: BatchScorer) -> None:
     assert summary.to_dict()["rows_per_second"] > 0
 
 
-def test_long_texts_make_smaller_chunks(scorer: BatchScorer) -> None:
+def test_long_texts_make_smaller_chunks(scorer: Scorer) -> None:
     seen: list[int] = []
     options = BatchOptions(chunk_chars=len(ML) * 3)
     data = _csv([["description"]] + [[ML]] * 10)
@@ -121,7 +127,7 @@ def test_long_texts_make_smaller_chunks(scorer: BatchScorer) -> None:
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_run_streams_the_header_then_one_piece_per_chunk(scorer: BatchScorer, jobs: int) -> None:
+def test_a_run_streams_the_header_then_one_piece_per_chunk(scorer: Scorer, jobs: int) -> None:
     options = BatchOptions(chunk_rows=4, jobs=jobs)
     data = _csv([["description"]] + [[ML]] * 10)
     run = BatchRun(open_table(io.BytesIO(data), options), scorer, options)
@@ -131,10 +137,29 @@ def test_a_run_streams_the_header_then_one_piece_per_chunk(scorer: BatchScorer, 
     assert run.summary is not None and run.summary.classified == 10
 
 
-def test_a_stream_closed_early_stops_its_workers(scorer: BatchScorer) -> None:
+def test_a_stream_closed_early_stops_its_workers(scorer: Scorer) -> None:
     options = BatchOptions(chunk_rows=2, jobs=2)
     data = _csv([["description"]] + [[ML]] * 40)
     run = iter(BatchRun(open_table(io.BytesIO(data), options), scorer, options))
     next(run), next(run)
     run.close()  # what a server does when the client goes away
     assert not multiprocessing.active_children()
+
+
+def test_partitions_run_step_by_step_give_the_rows_of_one_run(scorer: Scorer) -> None:
+    texts = [ML if i % 3 else DS + f" number {i}" for i in range(50)] + ["", " "]
+    data = _csv([["id", "description"]] + [[str(i), t] for i, t in enumerate(texts)])
+    options = BatchOptions(chunk_rows=8)
+    whole = io.StringIO(newline="")
+    run_batch(open_table(io.BytesIO(data), options), whole, scorer, options)
+
+    table = open_table(io.BytesIO(data), options)
+    records = list(table.reader)
+    out = io.StringIO(newline="")
+    writer = make_writer("csv", out, table.reader.columns, scorer.version)
+    tally = Tally(LABELS)
+    for partition in (records[:20], records[20:]):  # as another engine would split them
+        for chunk in chunks(partition, table, rows=8, chars=10**6):
+            write_chunk(chunk, scorer.score(chunk.texts), writer, tally, table.id_column)
+    assert out.getvalue() == whole.getvalue()
+    assert (tally.rows, tally.errors) == (52, 2)

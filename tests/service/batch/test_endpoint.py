@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.batch_http import download_name
+from service.batch.endpoint import download_name
+from service.batch.write import PHRASE_SEPARATOR, neutralise
 
 BATCH = "/api/v1/classify/batch"
 ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."
@@ -194,3 +195,26 @@ def test_three_rows_are_within_a_limit_of_three(small_app: Flask) -> None:
 )
 def test_download_names_are_safe_in_a_header(upload: str | None, name: str) -> None:
     assert download_name(upload) == name
+
+
+def test_json_and_csv_batches_give_the_reasons_of_classify(
+    client: FlaskClient, fixture_texts: list[str]
+) -> None:
+    texts = fixture_texts
+    single = [client.post("/api/v1/classify", json={"text": t}).get_json() for t in texts]
+    first_five = [[p["text"] for p in answer["key_phrases"][:5]] for answer in single]
+
+    postings = [{"id": str(i), "text": t} for i, t in enumerate(texts)]
+    as_json = client.post(BATCH, json={"postings": postings}).get_json()["results"]
+    assert [r["key_phrases"] for r in as_json] == [a["key_phrases"] for a in single]
+
+    upload = _csv(["id", "description"], *([str(i), t] for i, t in enumerate(texts)))
+    as_csv = _rows(client.post(BATCH, data=upload, content_type="text/csv").data)
+    assert [r["key_phrases"] for r in as_csv] == [
+        neutralise(PHRASE_SEPARATOR.join(phrases)) for phrases in first_five
+    ]
+
+    csv_as_json = client.post(
+        BATCH, data=upload, content_type="text/csv", headers={"Accept": "application/json"}
+    ).get_json()["results"]
+    assert [r["key_phrases"] for r in csv_as_json] == first_five

@@ -1,4 +1,4 @@
-"""``rolelens batch IN -o OUT``: a thin shell over :mod:`classifier.batch_run`.
+"""``rolelens batch IN -o OUT``: a thin shell over :mod:`service.batch.run`.
 
 Kept out of ``service/cli.py`` so the command line's other commands and this one change
 independently; ``cli.py`` registers it with ``cli.add_command``.
@@ -15,19 +15,20 @@ from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from types import FrameType
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import click
-from tqdm import tqdm
 
-from classifier.artifacts import load_current
-from classifier.batch import BatchScorer
-from classifier.batch_input import FORMATS
-from classifier.batch_output import atomic_text_file
-from classifier.batch_run import BatchOptions, Table, open_table, run_batch
-from classifier.batch_summary import BatchSummary
-from classifier.errors import UnusableInput
+from service.batch.errors import UnusableInput
+from service.batch.read import FORMATS
+from service.batch.run import BatchOptions, Table, open_table, run_batch
+from service.batch.score import KEY_PHRASES, MAX_KEY_PHRASES, Scorer
+from service.batch.summary import BatchSummary
+from service.batch.write import atomic_text_file
 from service.config import data_home
+
+if TYPE_CHECKING:  # imported when a bar is drawn: most runs draw none
+    from tqdm import tqdm
 
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -114,6 +115,8 @@ class _Bar:
             return
         bar = self.bar
         if bar is None:
+            from tqdm import tqdm  # here: see TYPE_CHECKING above
+
             bar = self.bar = tqdm(total=None, unit=" rows", file=sys.stderr, dynamic_ncols=True)
         if self.size and bytes_read:
             bar.total = max(rows, round(rows * self.size / bytes_read))
@@ -173,6 +176,15 @@ def _summary(summary: BatchSummary, target: str) -> str:
     default=None,
     help="Worker processes (default: the number of CPUs).",
 )
+@click.option(
+    "--key-phrases",
+    "key_phrases",
+    type=click.IntRange(0, MAX_KEY_PHRASES),
+    default=KEY_PHRASES,
+    show_default=True,
+    metavar="N",
+    help="Key phrases per row: the first N that `rolelens classify` lists for the text.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def batch(
     source: str,
@@ -183,6 +195,7 @@ def batch(
     fmt: str | None,
     input_format: str | None,
     jobs: int | None,
+    key_phrases: int,
     quiet: bool,
 ) -> None:
     """Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout)."""
@@ -199,7 +212,7 @@ def batch(
             table: Table = open_table(stream, options, name="-" if source == "-" else source)
         except UnusableInput as exc:
             raise BadInput(str(exc)) from None
-        scorer = BatchScorer.from_loaded(load_current(data_home()))
+        scorer = Scorer.from_registry(data_home(), key_phrases=key_phrases)
         size = os.fstat(stream.fileno()).st_size if source != "-" else None
         bar = _Bar(size, enabled=not quiet and sys.stderr.isatty())
         try:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from classifier.batch_input import Record
+from service.batch.read import Record
 
 
 @dataclass(frozen=True)

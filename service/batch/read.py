@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from classifier.errors import UnusableInput
+from service.batch.errors import UnusableInput
 
 TEXT_COLUMNS = ("description", "job_description", "text", "posting", "body")
 DELIMITERS = (",", ";", "\t")
@@ -108,7 +108,7 @@ class TableReader:
     """Records of a CSV or JSON Lines input, read lazily.
 
     Args:
-        lines: decoded lines with their ends (see :class:`classifier.decoding.DecodedLines`).
+        lines: decoded lines with their ends (see :class:`service.batch.decode.DecodedLines`).
         fmt: ``"csv"``, ``"jsonl"``, or ``None`` to take JSON Lines when the first
             non-blank line starts with ``{``.
         name: what to call the input in messages.

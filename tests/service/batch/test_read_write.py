@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from classifier.artifacts import load_current
-from classifier.batch import BatchScorer
-from classifier.batch_output import RESULT_COLUMNS, atomic_text_file, neutralise, rfc4180_line
-from classifier.batch_run import BatchOptions, open_table, run_batch
-from classifier.batch_summary import BatchSummary
-from classifier.decoding import DecodedLines
-from classifier.errors import UnusableInput
+from service.batch.decode import DecodedLines
+from service.batch.errors import UnusableInput
+from service.batch.run import BatchOptions, open_table, run_batch
+from service.batch.score import Scorer
+from service.batch.summary import BatchSummary
+from service.batch.write import RESULT_COLUMNS, atomic_text_file, neutralise, rfc4180_line
 
 ML = "Deploy models to production with Kubernetes and Docker and monitor model serving"
 DS = "Run A/B tests and present statistical insights to stakeholders"
@@ -25,12 +24,12 @@ HUGE = "Deploy models to production with Kubernetes. " * 30_000  # 1.35 MB in on
 
 
 @pytest.fixture(scope="module")
-def scorer(trained_home: Path) -> BatchScorer:
-    return BatchScorer.from_loaded(load_current(trained_home))
+def scorer(trained_home: Path) -> Scorer:
+    return Scorer.from_registry(trained_home)
 
 
 def run(
-    data: bytes, scorer: BatchScorer, **options: Any
+    data: bytes, scorer: Scorer, **options: Any
 ) -> tuple[list[str], list[dict[str, str]], BatchSummary]:
     """Run a batch in memory; return the output header, rows as dicts, and the summary."""
     opts = BatchOptions(**options)
@@ -105,7 +104,7 @@ CASES = [
     ids=[case[0] for case in CASES],
 )
 def test_nasty_csvs_come_out_whole_and_safe(
-    scorer: BatchScorer,
+    scorer: Scorer,
     data: bytes,
     columns: list[str],
     expected: dict[str, str],
@@ -123,21 +122,21 @@ def test_nasty_csvs_come_out_whole_and_safe(
     assert summary.classified + summary.errors == 1
 
 
-def test_a_header_only_file_gives_a_header_only_result(scorer: BatchScorer) -> None:
+def test_a_header_only_file_gives_a_header_only_result(scorer: Scorer) -> None:
     header, rows, summary = run(b"id,description\r\n", scorer)
     assert header == ["id", "description", *RESULT_COLUMNS]
     assert rows == []
     assert summary.rows_read == 0
 
 
-def test_the_title_is_prepended_to_the_text(scorer: BatchScorer) -> None:
+def test_the_title_is_prepended_to_the_text(scorer: Scorer) -> None:
     data = b"Title,Body\nMachine learning engineer,We are hiring\n"
     _, rows, _ = run(data, scorer, text_column="body", title_column="title")
     expected = scorer.score(["Machine learning engineer\nWe are hiring"])[0]
     assert float(rows[0]["probability_ml_engineering"]) == expected.probability_ml_engineering
 
 
-def test_a_bad_json_line_gets_an_error_and_the_run_goes_on(scorer: BatchScorer) -> None:
+def test_a_bad_json_line_gets_an_error_and_the_run_goes_on(scorer: Scorer) -> None:
     data = b'{"text": "run A/B tests"}\n\nnot json\n[1, 2]\n{"text": 5}\n'
     out = io.StringIO()
     opts = BatchOptions(output_format="jsonl")
@@ -150,7 +149,7 @@ def test_a_bad_json_line_gets_an_error_and_the_run_goes_on(scorer: BatchScorer) 
     assert summary.errors == 3
 
 
-def test_jsonl_out_keeps_values_and_lists_the_phrases(scorer: BatchScorer) -> None:
+def test_jsonl_out_keeps_values_and_lists_the_phrases(scorer: Scorer) -> None:
     data = (json.dumps({"id": 1, "description": "=" + ML, "label": "x"}) + "\n").encode()
     out = io.StringIO()
     opts = BatchOptions(output_format="jsonl")
@@ -189,6 +188,22 @@ def test_utf8_that_turns_into_cp1252_late_in_the_stream_switches_there() -> None
     lines = DecodedLines(io.BytesIO(data), block_size=7)
     assert "".join(lines) == "a,b\n" + "é,x\n" * 10 + "ü,Ø\n"
     assert lines.encoding == f"cp1252 (the bytes are not UTF-8 from byte {len(data) - 4:,} on)"
+
+
+def test_two_inputs_read_in_turn_each_report_their_own_cp1252_byte() -> None:
+    first = ("a,b\n" + "x,y\n" * 3).encode() + "ü\n".encode("cp1252") + b"z\n" * 3
+    second = b"a,b\n" + "Ø\n".encode("cp1252") + b"z\n" * 3
+    one = DecodedLines(io.BytesIO(first), block_size=1)
+    two = DecodedLines(io.BytesIO(second), block_size=1)
+    lines = [line for pair in zip(one, two, strict=False) for line in pair]
+    assert "ü\n" in lines and "Ø\n" in lines
+    assert one.encoding.endswith(f"from byte {len(first) - 8:,} on)")
+    assert two.encoding.endswith("from byte 4 on)")
+
+
+def test_a_lone_carriage_return_stays_inside_a_line_of_a_newline_file() -> None:
+    assert list(DecodedLines(io.BytesIO(b"a,b\r c\nd\n"))) == ["a,b\r c\n", "d\n"]
+    assert list(DecodedLines(io.BytesIO(b"a,b\rc,d\r"))) == ["a,b\r", "c,d\r"]
 
 
 @pytest.mark.parametrize("block_size", [1, 2, 3, 5, 4096])

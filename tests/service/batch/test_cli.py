@@ -191,10 +191,22 @@ def test_a_full_disk_exits_1_without_a_traceback_or_a_file(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("service.cli_batch.run_batch", disk_full)
+    monkeypatch.setattr("service.batch.cli.run_batch", disk_full)
     source = _write(tmp_path / "in.csv", [["description"], [ML]])
     result = runner.invoke(cli, ["batch", str(source), "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 1
     assert "No space left on device" in result.output
     assert "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_the_batch_pipeline_loads_the_model_libraries_only_with_a_model() -> None:
+    probe = (
+        "import sys, service.batch.cli, service.batch.run; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'sklearn', 'scipy', 'flask', 'training', 'tqdm'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -8,10 +8,16 @@ The HTTP service and the command line share this module::
 
 :func:`open_table` reads only the header, so an unusable input is refused before anything is
 written. :func:`run_batch` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
-(fewer when texts are long), scores each chunk with :class:`classifier.batch.BatchScorer`
+(fewer when texts are long), scores each chunk with :class:`service.batch.score.Scorer`
 (in ``jobs`` worker processes when asked, each holding the model once), and writes rows in
 input order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever
 the input's size.
+
+The steps stay apart, so another engine can run them on a partition of records::
+
+    for chunk in chunks(records, table, rows=256, chars=4_000_000):  # read
+        results = scorer.score(chunk.texts)  # score
+        write_chunk(chunk, results, writer, tally, table.id_column)  # write
 """
 
 from __future__ import annotations
@@ -19,17 +25,18 @@ from __future__ import annotations
 import io
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
 
-from classifier.batch import BatchScorer, ScoredRow
-from classifier.batch_input import Record, TableReader, default_text_column, find_column
-from classifier.batch_output import make_writer
-from classifier.batch_pool import score_in_worker, worker_pool
-from classifier.batch_summary import BatchSummary, Tally
-from classifier.decoding import DecodedLines
+from classifier.labels import LABELS
+from service.batch.decode import DecodedLines
+from service.batch.pool import score_in_worker, worker_pool
+from service.batch.read import Record, TableReader, default_text_column, find_column
+from service.batch.score import ScoredRow, Scorer
+from service.batch.summary import BatchSummary, Tally
+from service.batch.write import Writer, make_writer
 
 Progress = Callable[[int, int], None]
 
@@ -92,7 +99,9 @@ def open_table(source: BinaryIO, options: BatchOptions, name: str = "input") -> 
 
 
 @dataclass
-class _Chunk:
+class Chunk:
+    """Consecutive records, the error that stops each (or None), and the texts to score."""
+
     records: list[Record]
     errors: list[str | None]
     texts: list[str]
@@ -115,22 +124,51 @@ def _posting(record: Record, table: Table) -> tuple[str | None, str | None]:
     return text, None
 
 
-def _chunks(table: Table, options: BatchOptions) -> Iterator[_Chunk]:
-    chunk = _Chunk([], [], [])
-    chars = 0
-    for record in table.reader:
+def chunks(records: Iterable[Record], table: Table, rows: int, chars: int) -> Iterator[Chunk]:
+    """``records`` in chunks of ``rows`` records, or fewer once their texts reach ``chars``.
+
+    Args:
+        records: input records in order (a table's reader, or one partition of it).
+        table: names the text, title and id columns.
+        rows: most records per chunk.
+        chars: a chunk ends once its texts hold this many characters.
+    """
+    chunk = Chunk([], [], [])
+    held = 0
+    for record in records:
         text, error = _posting(record, table)
         chunk.records.append(record)
         chunk.errors.append(error)
         if text is not None:
             chunk.texts.append(text)
-            chars += len(text)
-        if len(chunk.records) >= options.chunk_rows or chars >= options.chunk_chars:
+            held += len(text)
+        if len(chunk.records) >= rows or held >= chars:
             yield chunk
-            chunk = _Chunk([], [], [])
-            chars = 0
+            chunk = Chunk([], [], [])
+            held = 0
     if chunk.records:
         yield chunk
+
+
+def write_chunk(
+    chunk: Chunk,
+    results: Sequence[ScoredRow],
+    writer: Writer,
+    tally: Tally,
+    id_column: str | None,
+) -> None:
+    """Write each record of ``chunk`` with its result (one per text) or its error; count it."""
+    scored = iter(results)
+    for record, error in zip(chunk.records, chunk.errors, strict=True):
+        tally.rows += 1
+        if error is not None:
+            tally.error(record, error, id_column)
+            writer.write(record, None, error)
+            continue
+        result = next(scored)
+        tally.per_label[result.label] += 1
+        tally.notes += record.problem is not None
+        writer.write(record, result, record.problem)
 
 
 class BatchRun:
@@ -150,7 +188,7 @@ class BatchRun:
     def __init__(
         self,
         table: Table,
-        scorer: BatchScorer,
+        scorer: Scorer,
         options: BatchOptions,
         progress: Progress | None = None,
     ) -> None:
@@ -166,7 +204,7 @@ class BatchRun:
         table, scorer, options = self.table, self.scorer, self.options
         buffer = io.StringIO(newline="")
         writer = make_writer(self.output_format, buffer, table.reader.columns, scorer.version)
-        tally = Tally(scorer.classes)
+        tally = Tally(LABELS)
         pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
 
         def submit(texts: list[str]) -> Future[list[ScoredRow]]:
@@ -176,28 +214,18 @@ class BatchRun:
             done.set_result(scorer.score(texts))
             return done
 
-        def drain(chunk: _Chunk, future: Future[list[ScoredRow]]) -> str:
-            results = iter(future.result())
-            for record, error in zip(chunk.records, chunk.errors, strict=True):
-                tally.rows += 1
-                if error is not None:
-                    tally.error(record, error, table.id_column)
-                    writer.write(record, None, error)
-                    continue
-                result = next(results)
-                tally.per_label[result.label] += 1
-                tally.notes += record.problem is not None
-                writer.write(record, result, record.problem)
+        def drain(chunk: Chunk, future: Future[list[ScoredRow]]) -> str:
+            write_chunk(chunk, future.result(), writer, tally, table.id_column)
             if self.progress is not None:
                 self.progress(tally.rows, table.lines.bytes_read)
             return _take(buffer)
 
-        pending: deque[tuple[_Chunk, Future[list[ScoredRow]]]] = deque()
+        pending: deque[tuple[Chunk, Future[list[ScoredRow]]]] = deque()
         try:
             header = _take(buffer)
             if header:
                 yield header
-            for chunk in _chunks(table, options):
+            for chunk in chunks(table.reader, table, options.chunk_rows, options.chunk_chars):
                 pending.append((chunk, submit(chunk.texts)))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())
@@ -231,7 +259,7 @@ def _take(buffer: io.StringIO) -> str:
 def run_batch(
     table: Table,
     sink: TextIO,
-    scorer: BatchScorer,
+    scorer: Scorer,
     options: BatchOptions,
     progress: Progress | None = None,
 ) -> BatchSummary:

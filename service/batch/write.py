@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from classifier.batch import ScoredRow
-from classifier.batch_input import Record, unique_names
+from service.batch.read import Record, unique_names
+from service.batch.score import ScoredRow
 
 RESULT_COLUMNS = (
     "label",
@@ -76,7 +76,7 @@ def output_names(columns: Sequence[str]) -> dict[str, str]:
 
 
 class Writer(Protocol):
-    """Where :func:`classifier.batch_run.run_batch` puts each row."""
+    """Where :func:`service.batch.run.run_batch` puts each row."""
 
     def write(self, record: Record, result: ScoredRow | None, error: str | None) -> None:
         """Write one input record with its result, or with the error that stopped it."""

@@ -1,7 +1,7 @@
 """``POST /api/v1/classify/batch`` with a CSV file: a ``text/csv`` body or a multipart upload.
 
 The same reader, columns, encodings, formula neutralisation and per-row ``error`` as
-``rolelens batch`` (:mod:`classifier.batch_run`), in one process (no pool inside a web
+``rolelens batch`` (:mod:`service.batch.run`), in one process (no pool inside a web
 worker). Everything that can refuse the input runs before the first byte is sent:
 
 1. the body is read (``MAX_CONTENT_LENGTH`` bounds it, so it is held in memory);
@@ -11,7 +11,7 @@ worker). Everything that can refuse the input runs before the first byte is sent
    thousands of rows a second, small beside the model, and a streamed response can then
    never be cut off half-way by a limit;
 4. the table is opened again and streamed as CSV (``stream_with_context`` over
-   :class:`~classifier.batch_run.BatchRun`), or answered as JSON, as ``Accept`` prefers.
+   :class:`~service.batch.run.BatchRun`), or answered as JSON, as ``Accept`` prefers.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import Any
 
 from flask import Request, Response, current_app, g, jsonify, stream_with_context
 
-from classifier.batch import BatchScorer
-from classifier.batch_run import BatchOptions, BatchRun, Table, open_table
-from classifier.errors import UnusableInput
 from classifier.model import RoleClassifier
+from service.batch.errors import UnusableInput
+from service.batch.run import BatchOptions, BatchRun, Table, open_table
+from service.batch.score import Scorer
 from service.config import LIMIT_NAMES
 from service.errors import ApiProblem, limit_problem
 
@@ -117,17 +117,6 @@ def _count_rows(data: bytes, options: BatchOptions, name: str, limit: int) -> in
     return rows
 
 
-def _scorer(classifier: RoleClassifier) -> BatchScorer:
-    """The batch scorer of the serving classifier, built once per model version per app."""
-    cached: tuple[RoleClassifier, BatchScorer] | None = current_app.extensions.get(
-        "rolelens.batch_scorer"
-    )
-    if cached is None or cached[0] is not classifier:
-        cached = (classifier, BatchScorer(classifier.pipeline, classifier.card))
-        current_app.extensions["rolelens.batch_scorer"] = cached
-    return cached[1]
-
-
 def download_name(upload_name: str | None) -> str:
     """``<input stem>-classified.csv``, made safe for a header, or the default name."""
     if not upload_name:
@@ -136,7 +125,7 @@ def download_name(upload_name: str | None) -> str:
     return f"{stem}-classified.csv" if stem else DEFAULT_FILENAME
 
 
-def _csv_response(table: Table, scorer: BatchScorer, options: BatchOptions, name: str) -> Response:
+def _csv_response(table: Table, scorer: Scorer, options: BatchOptions, name: str) -> Response:
     run = BatchRun(table, scorer, options)
 
     def pieces() -> Iterator[bytes]:
@@ -150,7 +139,7 @@ def _csv_response(table: Table, scorer: BatchScorer, options: BatchOptions, name
     return response
 
 
-def _json_response(table: Table, scorer: BatchScorer, options: BatchOptions) -> Response:
+def _json_response(table: Table, scorer: Scorer, options: BatchOptions) -> Response:
     run = BatchRun(table, scorer, replace(options, output_format="jsonl"))
     results: list[dict[str, Any]] = [
         json.loads(line) for piece in run for line in piece.splitlines() if line
@@ -172,7 +161,7 @@ def classify_table(request: Request, serving: Callable[[], RoleClassifier]) -> R
     name = upload_name or "the CSV body"
     _count_rows(data, options, name, int(current_app.config["MAX_BATCH_ROWS"]))
     table = _open(data, options, name)
-    scorer = _scorer(serving())
+    scorer = Scorer(serving())
     g.model_version = scorer.version
     if request.accept_mimetypes.best_match([CSV, JSON], default=CSV) == JSON:
         return _json_response(table, scorer, options)

@@ -1,0 +1,16 @@
+"""Errors of the batch file pipeline.
+
+::
+
+    RolelensError (classifier.errors)
+    └── UnusableInput (ValueError)   a batch input cannot be read as a table of postings
+                                     (binary, empty, no text column): nothing was written
+"""
+
+from __future__ import annotations
+
+from classifier.errors import RolelensError
+
+
+class UnusableInput(RolelensError, ValueError):
+    """A batch input cannot be read as a table of postings; the message says what to fix."""
