@@ -205,7 +205,13 @@ def test_json_and_csv_batches_give_the_reasons_of_classify(
     first_five = [[p["text"] for p in answer["key_phrases"][:5]] for answer in single]
 
     postings = [{"id": str(i), "text": t} for i, t in enumerate(texts)]
-    as_json = client.post(BATCH, json={"postings": postings}).get_json()["results"]
+    as_json = [  # in requests of at most MAX_BATCH_SIZE (100) postings
+        row
+        for start in range(0, len(postings), 100)
+        for row in client.post(BATCH, json={"postings": postings[start : start + 100]}).get_json()[
+            "results"
+        ]
+    ]
     assert [r["key_phrases"] for r in as_json] == [a["key_phrases"] for a in single]
 
     upload = _csv(["id", "description"], *([str(i), t] for i, t in enumerate(texts)))
