@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from classifier.labels import LABELS
+from classifier.labels import LABELS, VERDICTS
 from service.batch.write import RESULT_COLUMNS
 
 Schema = dict[str, Any]
@@ -25,6 +25,7 @@ SCHEMAS: dict[str, Schema] = {
         "required": list(RESULT_COLUMNS),
         "properties": {
             "label": {"type": ["string", "null"], "enum": [*LABELS, None]},
+            "verdict": {"type": ["string", "null"], "enum": [*VERDICTS, None]},
             "probability_ml_engineering": {
                 "type": ["number", "null"],
                 "minimum": 0,
@@ -85,8 +86,8 @@ def with_csv(operation: Schema, max_rows: int) -> Schema:
     op["description"] = (
         "Send JSON postings and get JSON, or send a CSV file (text/csv body, or "
         "multipart/form-data with the file in the field file) and get the same CSV with "
-        "label, probability_ml_engineering, strength, key_phrases, model_version and error "
-        "columns added (streamed as an attachment; formula-like cells neutralised), or JSON "
+        "label, verdict, probability_ml_engineering, strength, key_phrases, model_version and "
+        "error columns added (streamed as an attachment; formula-like cells neutralised), or JSON "
         f"rows with Accept: application/json. At most {max_rows} CSV rows "
         "(ROLELENS_MAX_BATCH_ROWS)."
     )

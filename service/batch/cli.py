@@ -128,9 +128,9 @@ class _Bar:
 
 
 def _summary(summary: BatchSummary, target: str) -> str:
-    labels = ", ".join(f"{label} {count:,}" for label, count in summary.per_label.items())
+    verdicts = ", ".join(f"{v} {count:,}" for v, count in summary.per_verdict.items())
     lines = [
-        f"{summary.rows_read:,} rows read, {summary.classified:,} classified ({labels}), "
+        f"{summary.rows_read:,} rows read, {summary.classified:,} classified ({verdicts}), "
         f"{summary.errors:,} with errors"
         + (f", {summary.notes:,} with notes" if summary.notes else ""),
         f"encoding {summary.encoding}; {summary.input_format} in, {summary.output_format} out; "

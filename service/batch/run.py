@@ -167,6 +167,7 @@ def write_chunk(
             continue
         result = next(scored)
         tally.per_label[result.label] += 1
+        tally.per_verdict[result.verdict] += 1
         tally.notes += record.problem is not None
         writer.write(record, result, record.problem)
 
@@ -238,6 +239,7 @@ class BatchRun:
             rows_read=tally.rows,
             classified=sum(tally.per_label.values()),
             per_label=dict(tally.per_label),
+            per_verdict=dict(tally.per_verdict),
             errors=tally.errors,
             notes=tally.notes,
             encoding=table.lines.encoding,

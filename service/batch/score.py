@@ -27,6 +27,7 @@ class ScoredRow:
     """One posting's batch result: what a CSV row shows."""
 
     label: str
+    verdict: str
     probability_ml_engineering: float
     strength: str
     key_phrases: tuple[str, ...]
@@ -36,6 +37,7 @@ class ScoredRow:
         """The row for ``prediction``, with its first ``key_phrases`` key phrases."""
         return cls(
             prediction.label,
+            prediction.verdict,
             prediction.probability[ML_ENGINEERING],
             prediction.strength,
             tuple(phrase.text for phrase in prediction.key_phrases[:key_phrases]),

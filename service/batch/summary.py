@@ -1,4 +1,4 @@
-"""What a batch run did: counts per label, errors, encoding, speed."""
+"""What a batch run did: counts per label and verdict, errors, encoding, speed."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from classifier.labels import VERDICTS
 from service.batch.read import Record
 
 
@@ -16,6 +17,7 @@ class BatchSummary:
     rows_read: int
     classified: int
     per_label: dict[str, int]
+    per_verdict: dict[str, int]
     errors: int
     notes: int
     encoding: str
@@ -36,6 +38,7 @@ class BatchSummary:
             "rows_read": self.rows_read,
             "classified": self.classified,
             "per_label": dict(self.per_label),
+            "per_verdict": dict(self.per_verdict),
             "errors": self.errors,
             "notes": self.notes,
             "encoding": self.encoding,
@@ -54,6 +57,7 @@ class Tally:
     def __init__(self, labels: tuple[str, str]) -> None:
         self.rows = 0
         self.per_label: Counter[str] = Counter(dict.fromkeys(labels, 0))
+        self.per_verdict: Counter[str] = Counter(dict.fromkeys(VERDICTS, 0))
         self.errors = 0
         self.notes = 0
         self.first_errors: list[str] = []

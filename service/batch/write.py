@@ -24,6 +24,7 @@ from service.batch.score import ScoredRow
 
 RESULT_COLUMNS = (
     "label",
+    "verdict",
     "probability_ml_engineering",
     "strength",
     "key_phrases",
@@ -105,10 +106,11 @@ class CsvWriter:
         values = record.values
         cells = [neutralise(as_cell(values.get(c, ""))) for c in self.columns]
         if result is None:
-            cells += ["", "", "", "", self.model_version, neutralise(error or "")]
+            cells += ["", "", "", "", "", self.model_version, neutralise(error or "")]
         else:
             cells += [
                 result.label,
+                result.verdict,
                 repr(result.probability_ml_engineering),
                 result.strength,
                 neutralise(PHRASE_SEPARATOR.join(result.key_phrases)),
@@ -141,6 +143,7 @@ class JsonlWriter:
         }
         row.update(
             label=result.label if result else None,
+            verdict=result.verdict if result else None,
             probability_ml_engineering=result.probability_ml_engineering if result else None,
             strength=result.strength if result else None,
             key_phrases=list(result.key_phrases) if result else None,

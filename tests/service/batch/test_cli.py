@@ -44,15 +44,16 @@ def test_batch_writes_every_row_and_summarises(runner: CliRunner, tmp_path: Path
     result = runner.invoke(cli, ["batch", str(source), "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
     rows = _read(tmp_path / "out.csv")
-    assert [(r["id"], r["label"]) for r in rows] == [
-        ("1", "ml_engineering"),
-        ("2", "data_science"),
-        ("3", ""),
+    assert [(r["id"], r["label"], r["verdict"]) for r in rows] == [
+        ("1", "ml_engineering", "ml_engineering"),
+        ("2", "data_science", "data_science"),
+        ("3", "", ""),
     ]
     assert rows[2]["error"] == "no text in column 'description'"
     # the summary goes to stderr (CliRunner's output holds both streams)
-    assert "3 rows read, 2 classified (data_science 1, ml_engineering 1), 1 with errors" in (
-        result.output
+    assert (
+        "3 rows read, 2 classified (data_science 1, ml_engineering 1, neither 0), 1 with errors"
+        in (result.output)
     )
     assert "encoding UTF-8" in result.output
     assert "rows/s" in result.output

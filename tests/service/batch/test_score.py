@@ -123,7 +123,7 @@ def test_any_text_gets_the_key_phrases_of_classify(
         assert row["key_phrases"] == neutralise(expected)
 
 
-def test_a_row_has_the_label_probability_and_strength_of_classify(
+def test_a_row_has_the_label_verdict_probability_and_strength_of_classify(
     classifier: RoleClassifier, fixture_texts: list[str]
 ) -> None:
     texts = fixture_texts
