@@ -132,6 +132,7 @@ def test_a_row_has_the_label_verdict_probability_and_strength_of_classify(
         single = classifier.classify(text)
         assert row == ScoredRow(
             single.label,
+            single.verdict,
             single.probability[ML_ENGINEERING],
             single.strength,
             tuple(p.text for p in single.key_phrases[:2]),
