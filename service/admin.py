@@ -16,6 +16,7 @@ from classifier.artifacts import current_version, read_card
 from classifier.errors import ArtifactError, ModelNotFound
 from classifier.labels import LABELS
 from service.auth import admin_only
+from service.config import keep_versions
 from service.errors import ApiProblem
 from service.metrics import metrics
 from service.postings import read_json
@@ -144,7 +145,11 @@ def remove_phrase(phrase_id: int) -> Response:
 @admin_only
 def retrain_now() -> Response:
     """Train on the packs and the store, check, and promote if good enough."""
-    body = _object('{"force": false}', frozenset({"force", "packs"})) if request.get_data() else {}
+    body = (
+        _object('{"force": false}', frozenset({"force", "packs", "by"}))
+        if request.get_data()
+        else {}
+    )
     packs = body.get("packs", list(SOURCES))
     if not isinstance(packs, list) or not packs or any(p not in SOURCES for p in packs):
         raise ApiProblem(
@@ -152,7 +157,13 @@ def retrain_now() -> Response:
         )
     try:
         with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
-            result = retrain(_home(), packs, force=_flag(body, "force"))
+            result = retrain(
+                _home(),
+                packs,
+                force=_flag(body, "force"),
+                keep=keep_versions(current_app.config["KEEP_VERSIONS"]),
+                started_by={"via": "http", "by": _author(body)},
+            )
     except PromotionRefused as exc:
         raise ApiProblem(409, "promotion_refused", str(exc)) from None
     except RetrainBusy as exc:

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or bad input, with one line saying what 
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 import os
 import sys
@@ -24,11 +25,12 @@ from service import multiproc
 from service.cli_batch import batch
 from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
-from service.config import data_home
+from service.config import data_home, keep_versions
 from service.logformat import check_format
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import plot, read_labeled, score
 from training.retrain import SOURCES, retrain
+from training.store import check_name
 
 
 class Failed(click.ClickException):
@@ -81,9 +83,20 @@ def _packs(value: str) -> tuple[str, ...]:
 @click.option("--force", is_flag=True, help="Promote even if validation macro-F1 dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
-def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
-    """Train a model on the packs and your phrases, check it, and promote it to serving."""
-    result = retrain(data_home(), _packs(packs), force=force, wait=wait)
+@click.option("--by", "who", help="Your name, kept in the version's card (default: your login).")
+def train(packs: str, force: bool, as_json: bool, wait: bool, who: str | None) -> None:
+    """Train a model on the packs and your phrases, check it, and promote it to serving.
+
+    Afterwards only the newest $ROLELENS_KEEP_VERSIONS versions (default 20) are kept.
+    """
+    try:
+        keep = keep_versions()
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    started_by = {"via": "cli", "by": check_name(who or _login())}
+    result = retrain(
+        data_home(), _packs(packs), force=force, wait=wait, keep=keep, started_by=started_by
+    )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -94,6 +107,13 @@ def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
     )
     if result.previous:
         click.echo(f"previous version: {result.previous}")
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _read_posting(text: str | None, file: Path | None) -> str:

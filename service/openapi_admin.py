@@ -219,6 +219,11 @@ SCHEMAS: Schema = {
         "additionalProperties": False,
         "properties": {
             "force": {"type": "boolean"},
+            "by": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9._@-]{1,64}$",
+                "description": "who asked, kept in the new version's card (default: api)",
+            },
             "packs": {
                 "type": "array",
                 "items": {"enum": list(SOURCES)},

@@ -9,7 +9,7 @@ If any step fails, ``CURRENT`` is untouched.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,14 @@ from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled
 from training.lock import registry_lock
 from training.phrases import PACKS, dedupe, fixtures_dir, load_packs, normalise, read_filler
-from training.registry import previous_version, promote, prune, remove_stale, write_version
+from training.registry import (
+    note_refused,
+    previous_version,
+    promote,
+    prune,
+    remove_stale,
+    write_version,
+)
 from training.store import PhraseStore
 from training.train import TrainingParams, train
 
@@ -42,6 +49,7 @@ class RetrainResult:
     previous: str | None
     validation: dict[str, Any]
     previous_validation: dict[str, Any] | None
+    pruned: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +58,7 @@ class RetrainResult:
             "previous": self.previous,
             "validation": self.validation,
             "previous_validation": self.previous_validation,
+            "pruned": list(self.pruned),
         }
 
 
@@ -109,6 +118,8 @@ def retrain(
     force: bool = False,
     tolerance: float = 0.02,
     wait: bool = False,
+    keep: int | None = None,
+    started_by: dict[str, str] | None = None,
 ) -> RetrainResult:
     """Train on ``packs``, write a version, verify it and promote it if it is good enough.
 
@@ -121,6 +132,9 @@ def retrain(
         force: promote even if the validation macro-F1 dropped more than ``tolerance``.
         tolerance: largest allowed drop of validation macro-F1 against the serving version.
         wait: wait for a running retrain instead of failing with RetrainBusy.
+        keep: after the new version is promoted (or refused), prune to this many versions
+            (None: keep all); the serving version, its predecessor and the shadow stay.
+        started_by: who asked, recorded in the card: ``{"via": "cli"|"http", "by": name}``.
 
     Returns:
         The outcome; ``promoted`` is True when ``CURRENT`` now names the new version.
@@ -128,12 +142,21 @@ def retrain(
     Raises:
         TrainingError: the phrases cannot be trained on, or the new version failed its
             checks (the serving version is kept).
-        PromotionRefused: the new version scored too low; it stays on disk, unpromoted.
+        PromotionRefused: the new version scored too low; it stays on disk, unpromoted,
+            and is noted in ``models/REFUSED``.
         RetrainBusy: another retrain is running and ``wait`` is false.
     """
     with registry_lock(home, wait):
         remove_stale(home)
-        return _retrain_locked(home, packs, params, force, tolerance)
+        try:
+            result = _retrain_locked(home, packs, params, force, tolerance, started_by)
+        except PromotionRefused:
+            if keep is not None:  # refused versions count against the limit too
+                prune(home, keep)
+            raise
+        if keep is not None:
+            result = replace(result, pruned=tuple(prune(home, keep)))
+        return result
 
 
 def _retrain_locked(
@@ -142,12 +165,16 @@ def _retrain_locked(
     params: TrainingParams | None,
     force: bool,
     tolerance: float,
+    started_by: dict[str, str] | None,
 ) -> RetrainResult:
     model = train(gather_phrases(home, packs), params, read_filler())
     texts, labels = read_labeled(validation_path(), "text", "label")
     fresh = RoleClassifier(model.pipeline, {"version": "candidate"}, model.phrases)
     report = evaluate(fresh, texts, labels).to_dict()
-    version = write_version(home, model, {"validation": report, "packs": list(packs)})
+    origin = started_by or {"via": "library", "by": "-"}
+    version = write_version(
+        home, model, {"validation": report, "packs": list(packs)}, extra={"started_by": origin}
+    )
     verified(home, version)
     try:
         previous: str | None = current_version(home)
@@ -159,6 +186,7 @@ def _retrain_locked(
     if previous_report and not force:
         drop = previous_report["macro_f1"] - report["macro_f1"]
         if drop > tolerance:
+            note_refused(home, version, f"macro-F1 {drop:.3f} below {previous}")
             raise PromotionRefused(
                 f"version {version} scored validation macro-F1 {report['macro_f1']:.3f}, "
                 f"{drop:.3f} below the serving {previous} ({previous_report['macro_f1']:.3f}; "
