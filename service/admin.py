@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from classifier.artifacts import current_version, read_card
+from classifier.artifacts import current_version
 from classifier.errors import ArtifactError, ModelNotFound
 from classifier.labels import LABELS
 from service.auth import admin_only
@@ -21,9 +21,10 @@ from service.errors import ApiProblem
 from service.metrics import metrics
 from service.postings import read_json
 from training.errors import PhraseNotFound, PromotionRefused, RetrainBusy, TrainingError
-from training.registry import list_versions
+from training.registry import shadow_version
 from training.retrain import SOURCES, open_store, retrain, rollback
 from training.store import check_name
+from training.versions import describe_all
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 TRUE, FALSE = frozenset({"1", "true", "yes"}), frozenset({"0", "false", "no"})
@@ -175,26 +176,9 @@ def retrain_now() -> Response:
 
 @bp.get("/models")
 def models() -> Response:
-    """Every version, oldest first, with its validation score; which one serves."""
-    home, serving = _home(), _serving()
-    versions = []
-    for name in list_versions(home):
-        try:
-            card = read_card(home, name)
-        except ArtifactError as exc:  # list it, say what is wrong: one bad folder is no 500
-            versions.append({"version": name, "serving": name == serving, "problem": str(exc)})
-            continue
-        versions.append(
-            {
-                "version": name,
-                "created_at": card.get("created_at"),
-                "validation_macro_f1": card.get("metrics", {})
-                .get("validation", {})
-                .get("macro_f1"),
-                "serving": name == serving,
-            }
-        )
-    return jsonify({"serving": serving, "versions": versions})
+    """Every version, newest first: what it learned from, its scores, who made it, its role."""
+    versions = [info.to_dict() for info in describe_all(_home())]
+    return jsonify({"serving": _serving(), "shadow": shadow_version(_home()), "versions": versions})
 
 
 @bp.post("/models/rollback")

@@ -9,8 +9,8 @@ import click
 from classifier.artifacts import current_version, read_card
 from classifier.errors import ModelNotFound
 from service.config import data_home
-from training.registry import list_versions
 from training.retrain import prune_registry, rollback
+from training.versions import describe, describe_all
 
 
 @click.group()
@@ -19,29 +19,32 @@ def models() -> None:
 
 
 @models.command("list")
-def models_list() -> None:
-    """List versions, oldest first; * marks the serving one."""
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+def models_list(as_json: bool) -> None:
+    """List versions, newest first: phrases per pack and label, validation, who, role.
+
+    * marks the serving version; roles in brackets: serving, previous, shadow, refused.
+    """
     home = data_home()
-    try:
-        serving = current_version(home)
-    except ModelNotFound:
-        serving = None
-    versions = list_versions(home)
+    versions = describe_all(home)
     if not versions:
         raise ModelNotFound(f"no model versions in {home}; train one with `rolelens train`")
-    for name in versions:
-        card = read_card(home, name)
-        f1 = card.get("metrics", {}).get("validation", {}).get("macro_f1")
-        mark = "*" if name == serving else " "
-        click.echo(f"{mark} {name}  created {card.get('created_at')}  validation macro-F1 {f1}")
+    if as_json:
+        click.echo(json.dumps([v.to_dict() for v in versions], indent=2))
+        return
+    for info in versions:
+        click.echo(f"{'*' if info.serving else ' '} {info.summary()}")
 
 
 @models.command("show")
 @click.argument("version", required=False)
 def models_show(version: str | None) -> None:
-    """Print a version's card (default: the serving version)."""
+    """Print what a version is, and its card, as JSON (default: the serving version)."""
     home = data_home()
-    click.echo(json.dumps(read_card(home, version or current_version(home)), indent=2))
+    name = version or current_version(home)
+    click.echo(
+        json.dumps({**describe(home, name).to_dict(), "card": read_card(home, name)}, indent=2)
+    )
 
 
 @models.command("rollback")

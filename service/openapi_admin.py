@@ -135,7 +135,7 @@ PATHS: Schema = {
         "get": _op(
             "Model versions and which one serves",
             "listModels",
-            {"200": ("ModelList", "versions, oldest first")},
+            {"200": ("ModelList", "versions, newest first")},
             {},
         ),
     },
@@ -248,16 +248,35 @@ SCHEMAS: Schema = {
         "required": ["serving", "versions"],
         "properties": {
             "serving": {"type": ["string", "null"]},
+            "shadow": {"type": ["string", "null"]},
             "versions": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["version", "serving"],
+                    "required": ["version", "serving", "roles"],
                     "properties": {
                         "version": STRING,
+                        "sequence": {"type": ["integer", "null"], "description": "creation order"},
                         "created_at": {"type": ["string", "null"]},
+                        "packs": {"type": "array", "items": STRING},
+                        "phrases": {
+                            "type": "object",
+                            "description": "training phrases per pack, then per label",
+                        },
+                        "validation": {"type": "object"},
                         "validation_macro_f1": {"type": ["number", "null"]},
+                        "started_by": {
+                            "type": "object",
+                            "description": "via (cli, http, library) and by (a name)",
+                        },
+                        "roles": {
+                            "type": "array",
+                            "items": {"enum": ["serving", "previous", "shadow", "refused"]},
+                        },
                         "serving": {"type": "boolean"},
+                        "shadow": {"type": "boolean"},
+                        "refused": {"type": "boolean"},
+                        "refused_because": {"type": ["string", "null"]},
                         "problem": {
                             "type": "string",
                             "description": "why this version cannot serve (unreadable card)",

@@ -1,0 +1,66 @@
+"""GET /api/v1/models and `rolelens models list|show`: what each version is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from classifier.artifacts import current_version
+from service.app import create_app
+from service.cli import cli
+from tests.service.test_admin import AUTH, TOKEN, _documented
+
+
+@pytest.fixture
+def admin_app(home: Path) -> Flask:
+    return create_app({"TESTING": True, "HOME": str(home), "ADMIN_TOKEN": TOKEN})
+
+
+@pytest.fixture
+def admin(admin_app: Flask) -> FlaskClient:
+    return admin_app.test_client()
+
+
+def test_models_lists_newest_first_with_packs_figures_author_and_role(
+    admin: FlaskClient, admin_app: Flask, home: Path
+) -> None:
+    first = current_version(home)
+    body = {"force": True, "packs": ["seed"], "by": "carol"}
+    made = admin.post("/api/v1/retrain", json=body, headers=AUTH).get_json()
+    response = admin.get("/api/v1/models")
+    _documented(admin_app, response, "/api/v1/models", "GET")
+    newest, oldest = response.get_json()["versions"]
+    assert newest["version"] == made["version"] and oldest["version"] == first
+    assert newest["started_by"] == {"via": "http", "by": "carol"}
+    assert newest["packs"] == ["seed"] and list(newest["phrases"]) == ["seed"]
+    assert newest["roles"] == ["serving"] and oldest["roles"] == ["previous"]
+    assert newest["validation"]["macro_f1"] == made["validation"]["macro_f1"]
+    assert newest["sequence"] > oldest["sequence"]
+
+
+def test_the_author_name_is_checked(admin: FlaskClient) -> None:
+    response = admin.post("/api/v1/retrain", json={"by": "no spaces please"}, headers=AUTH)
+    assert response.status_code == 422
+    assert response.get_json()["field"] == "by"
+
+
+def test_the_cli_lists_and_shows_the_same_facts(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    trained = CliRunner().invoke(cli, ["train", "--force", "--by", "dana", "--json"])
+    version = json.loads(trained.output)["version"]
+    listed = CliRunner().invoke(cli, ["models", "list"])
+    assert listed.exit_code == 0, listed.output
+    top = listed.output.splitlines()[0]
+    assert top.startswith(f"* {version}") and "by cli:dana" in top and "[serving]" in top
+    shown = json.loads(CliRunner().invoke(cli, ["models", "show", version]).output)
+    assert shown["started_by"] == {"via": "cli", "by": "dana"}
+    assert shown["card"]["version"] == version and shown["phrases"]["curated"]
+    as_json = json.loads(CliRunner().invoke(cli, ["models", "list", "--json"]).output)
+    assert as_json[0]["version"] == version and as_json[0]["serving"]
