@@ -9,7 +9,19 @@ from typing import Any
 
 from flask import Flask
 
-from service import admin, api, errors, health, metrics, ratelimit, requestlog, security, web
+from service import (
+    admin,
+    api,
+    errors,
+    health,
+    metrics,
+    ratelimit,
+    requestlog,
+    security,
+    watch,
+    watch_api,
+    web,
+)
 from service.config import APP_DEFAULTS, data_home, keep_versions
 from service.model_holder import ModelHolder
 
@@ -36,9 +48,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     ratelimit.init_app(app)
     requestlog.init_app(app)
+    watch.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(watch_api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
     return app

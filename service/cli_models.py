@@ -1,4 +1,4 @@
-"""``rolelens models``: list, show, roll back and prune model versions."""
+"""``rolelens models``: list, show, roll back, prune and shadow model versions."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import click
 from classifier.artifacts import current_version, read_card
 from classifier.errors import ModelNotFound
 from service.config import data_home
+from service.monitor_store import MonitorStore
+from training.registry import shadow_version
 from training.retrain import prune_registry, rollback
+from training.shadow import start_shadow, stop_shadow
 from training.versions import describe, describe_all
 
 
 @click.group()
 def models() -> None:
-    """List, inspect, roll back and prune model versions."""
+    """List, inspect, roll back, prune and shadow model versions."""
 
 
 @models.command("list")
@@ -66,6 +69,36 @@ def models_rollback(version: str | None, wait: bool) -> None:
     help="How many of the newest versions to keep.",
 )
 def models_prune(keep: int) -> None:
-    """Delete old versions, never the serving one or the one before it."""
+    """Delete old versions, never the serving one, the one before it, or the shadow."""
     removed = prune_registry(data_home(), keep)
     click.echo(f"removed {len(removed)} version(s)" + "".join(f"\n  {v}" for v in removed))
+
+
+@models.command("shadow")
+@click.argument("version", required=False)
+@click.option("--off", is_flag=True, help="Stop shadowing.")
+@click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
+def models_shadow(version: str | None, off: bool, wait: bool) -> None:
+    """Let VERSION score live traffic beside the serving one; with no VERSION, show how it does.
+
+    The answers stay the serving version's. Figures: GET /api/v1/models/shadow on the server.
+    """
+    home = data_home()
+    if off and version:
+        raise click.UsageError("give a VERSION to shadow, or --off, not both")
+    if off:
+        stop_shadow(home, wait=wait)
+        click.echo("no shadow version now")
+        return
+    if version:
+        start_shadow(home, version, wait=wait)
+        MonitorStore(home).clear_shadow()
+        click.echo(f"version {version} now scores live traffic beside the serving one")
+        return
+    shadow = shadow_version(home)
+    if shadow is None:
+        click.echo("no shadow version; start one with `rolelens models shadow VERSION`")
+        return
+    click.echo(
+        json.dumps({"version": shadow, **MonitorStore(home).shadow_summary(shadow)}, indent=2)
+    )

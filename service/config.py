@@ -19,6 +19,8 @@ APP_DEFAULTS: dict[str, Any] = {
     "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
     "ADMIN_TOKEN": None,  # bearer token for writes over HTTP; None: writes are refused
     "RATE_LIMIT": None,  # e.g. "60/minute": requests per client address to /api/, per worker
+    "SHADOW_KEEP_TEXT": False,  # keep the text of postings the shadow disagreed on
+    "DRIFT_WINDOW": 500,  # recent postings drift is measured on (shared by all workers)
     "KEEP_VERSIONS": 20,  # model versions kept after a retrain (serving, previous, shadow stay)
 }
 

@@ -139,6 +139,42 @@ PATHS: Schema = {
             {},
         ),
     },
+    "/api/v1/models/shadow": {
+        "get": _op(
+            "How the shadow version's calls compare with the serving version's",
+            "getShadow",
+            {"200": ("ShadowReport", "the shadow's figures; version null when none is set")},
+            {},
+        ),
+        "post": _op(
+            "Start shadowing a version: it scores every posting beside the serving one",
+            "startShadow",
+            {"200": ("ShadowReport", "the shadow, its figures starting from zero")},
+            {
+                404: "no such version",
+                409: "the version cannot serve, is the serving one, or a retrain is running",
+                415: "not JSON",
+                422: "bad field",
+            },
+            body="ShadowRequest",
+            admin=True,
+        ),
+        "delete": _op(
+            "Stop shadowing",
+            "stopShadow",
+            {"200": ("ShadowReport", "the figures gathered until now")},
+            {409: "a retrain is running"},
+            admin=True,
+        ),
+    },
+    "/api/v1/drift": {
+        "get": _op(
+            "Recent postings against the serving version's drift reference",
+            "getDrift",
+            {"200": ("DriftReport", "PSI, OOV and coverage shift, status ok or drifting")},
+            {503: "no model is loaded"},
+        ),
+    },
     "/api/v1/models/rollback": {
         "post": _op(
             "Serve the previous (or a named) version again",
@@ -300,6 +336,66 @@ SCHEMAS: Schema = {
         "type": "object",
         "required": ["serving"],
         "properties": {"serving": STRING, "previous": {"type": ["string", "null"]}},
+    },
+}
+
+PATHS["/api/v1/models/shadow"]["post"]["requestBody"]["required"] = True
+NUMBER_OR_NULL: Schema = {"type": ["number", "null"]}
+SCHEMAS["ShadowRequest"] = {
+    "type": "object",
+    "required": ["version"],
+    "additionalProperties": False,
+    "properties": {"version": {"type": "string", "description": "a name from /api/v1/models"}},
+}
+SCHEMAS["ShadowReport"] = {
+    "type": "object",
+    "required": ["version", "n", "agreement", "mean_abs_delta_p", "disagreements"],
+    "properties": {
+        "version": {"type": ["string", "null"]},
+        "n": {"type": "integer", "description": "postings both versions scored"},
+        "agreement": {**NUMBER_OR_NULL, "description": "share with the same label"},
+        "mean_abs_delta_p": {**NUMBER_OR_NULL, "description": "mean |ΔP(ml_engineering)|"},
+        "disagreements": {
+            "type": "array",
+            "maxItems": 20,
+            "description": "the latest, newest first; text only with ROLELENS_SHADOW_KEEP_TEXT=1",
+            "items": {
+                "type": "object",
+                "required": ["posting", "serving_label", "shadow_label", "p_serving", "p_shadow"],
+                "properties": {
+                    "at": {"type": "number", "description": "Unix time"},
+                    "posting": {"type": "string", "description": "sha256 of the text, 16 hex"},
+                    "serving_version": STRING,
+                    "serving_label": LABEL,
+                    "shadow_label": LABEL,
+                    "p_serving": {"type": "number"},
+                    "p_shadow": {"type": "number"},
+                    "text": STRING,
+                },
+            },
+        },
+    },
+}
+SCHEMAS["DriftReport"] = {
+    "type": "object",
+    "required": ["version", "status", "enough"],
+    "description": "thresholds: psi > 2.0, oov_shift > 0.15 or coverage_shift < -0.5 "
+    "over at least 50 postings means drifting (see docs/monitoring.md)",
+    "properties": {
+        "version": STRING,
+        "window": {"type": "integer", "description": "ROLELENS_DRIFT_WINDOW"},
+        "n": {"type": "integer"},
+        "psi": {"type": "number"},
+        "oov_share": {"type": "number"},
+        "oov_shift": {"type": "number"},
+        "role_coverage": {"type": "number"},
+        "coverage_shift": {"type": "number"},
+        "status": {"enum": ["ok", "drifting"]},
+        "enough": {"type": "boolean"},
+        "reasons": {"type": "array", "items": STRING},
+        "thresholds": {"type": "object"},
+        "reference": {"type": "object"},
+        "detail": STRING,
     },
 }
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from classifier.artifacts import TrainingPhrase, current_version, load_version, read_card
 from classifier.errors import ModelNotFound
-from classifier.labels import LABELS
+from classifier.labels import LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier
+from training import drift
 from training.errors import PromotionRefused, TrainingError
-from training.evaluate import evaluate, read_labeled
+from training.evaluate import read_labeled, score
 from training.lock import registry_lock
 from training.phrases import PACKS, dedupe, fixtures_dir, load_packs, normalise, read_filler
 from training.registry import (
@@ -169,12 +170,15 @@ def _retrain_locked(
 ) -> RetrainResult:
     model = train(gather_phrases(home, packs), params, read_filler())
     texts, labels = read_labeled(validation_path(), "text", "label")
-    fresh = RoleClassifier(model.pipeline, {"version": "candidate"}, model.phrases)
-    report = evaluate(fresh, texts, labels).to_dict()
-    origin = started_by or {"via": "library", "by": "-"}
-    version = write_version(
-        home, model, {"validation": report, "packs": list(packs)}, extra={"started_by": origin}
-    )
+    card = {"version": "candidate", "evidence": model.evidence}
+    fresh = RoleClassifier(model.pipeline, card, model.phrases)
+    predictions = fresh.classify_many(texts)
+    report = score(labels, [p.probability[ML_ENGINEERING] for p in predictions]).to_dict()
+    extra = {
+        "started_by": started_by or {"via": "library", "by": "-"},
+        "drift_reference": drift.reference([drift.observe(p) for p in predictions]),
+    }
+    version = write_version(home, model, {"validation": report, "packs": list(packs)}, extra=extra)
     verified(home, version)
     try:
         previous: str | None = current_version(home)

@@ -64,3 +64,28 @@ def test_the_cli_lists_and_shows_the_same_facts(
     assert shown["card"]["version"] == version and shown["phrases"]["curated"]
     as_json = json.loads(CliRunner().invoke(cli, ["models", "list", "--json"]).output)
     assert as_json[0]["version"] == version and as_json[0]["serving"]
+
+
+def test_the_cli_starts_shows_and_stops_the_shadow(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    first = current_version(home)
+    CliRunner().invoke(cli, ["train", "--force"])
+    started = CliRunner().invoke(cli, ["models", "shadow", first])
+    assert started.exit_code == 0 and f"version {first} now scores" in started.output
+    shown = json.loads(CliRunner().invoke(cli, ["models", "shadow"]).output)
+    assert shown == {
+        "version": first,
+        "n": 0,
+        "agreement": None,
+        "mean_abs_delta_p": None,
+        "disagreements": [],
+    }
+    listed = CliRunner().invoke(cli, ["models", "list"]).output
+    assert f"{first}" in listed and "previous, shadow]" in listed
+    assert CliRunner().invoke(cli, ["models", "shadow", "--off"]).exit_code == 0
+    assert "no shadow version" in CliRunner().invoke(cli, ["models", "shadow"]).output
+    serving = current_version(home)
+    refused = CliRunner().invoke(cli, ["models", "shadow", serving])
+    assert refused.exit_code == 2 and "is the serving version" in refused.output

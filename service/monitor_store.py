@@ -1,0 +1,145 @@
+"""What the serving workers saw, shared between them: one SQLite file in the data directory.
+
+``monitor.sqlite`` (WAL mode) holds two tables that every gunicorn worker writes to and any
+worker reads, so ``/api/v1/models/shadow`` and ``/api/v1/drift`` answer for the whole
+service whichever worker takes the request:
+
+- ``shadow_calls``: one row per posting scored by both the serving and the shadow version
+  (hash of the posting, both labels and probabilities; the text only when asked to keep it);
+- ``drift_window``: the drift measures of recent postings per serving version, trimmed to
+  the newest ``window`` rows.
+
+Each call opens its own short connection: nothing is shared across a fork, and a worker
+that dies mid-write leaves nothing locked.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from training.drift import Observation
+
+FILE = "monitor.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS shadow_calls (
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, shadow TEXT NOT NULL, serving TEXT NOT NULL,
+    posting TEXT NOT NULL, serving_label TEXT NOT NULL, shadow_label TEXT NOT NULL,
+    p_serving REAL NOT NULL, p_shadow REAL NOT NULL, agree INTEGER NOT NULL, text TEXT
+);
+CREATE TABLE IF NOT EXISTS drift_window (
+    id INTEGER PRIMARY KEY, version TEXT NOT NULL,
+    p_ml REAL NOT NULL, oov_share REAL NOT NULL, role_coverage REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drift_by_version ON drift_window (version, id);
+"""
+
+
+@dataclass(frozen=True)
+class ShadowCall:
+    """One posting scored by both versions; probabilities are P(ml_engineering)."""
+
+    posting: str
+    serving: str
+    serving_label: str
+    shadow_label: str
+    p_serving: float
+    p_shadow: float
+    text: str | None = None
+
+    @property
+    def agree(self) -> bool:
+        return self.serving_label == self.shadow_label
+
+    def figures(self) -> tuple[float, float, int, str | None]:
+        return (self.p_serving, self.p_shadow, int(self.agree), self.text)
+
+
+class MonitorStore:
+    """The shared record of shadow calls and drift measures under the data directory."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = Path(home) / FILE
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=5.0, isolation_level=None)) as db:
+            db.execute("PRAGMA synchronous=NORMAL")
+            if not self._ready:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(SCHEMA)
+                self._ready = True
+            yield db
+
+    def record_shadow(self, shadow: str, calls: Sequence[ShadowCall]) -> None:
+        """Add the calls scored by ``shadow``."""
+        now = time.time()
+        rows = [
+            (now, shadow, c.serving, c.posting, c.serving_label, c.shadow_label, *c.figures())
+            for c in calls
+        ]
+        with self._connect() as db:
+            db.executemany(
+                "INSERT INTO shadow_calls (at, shadow, serving, posting, serving_label, "
+                "shadow_label, p_serving, p_shadow, agree, text) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+
+    def clear_shadow(self) -> None:
+        """Forget every shadow call: a new shadow starts from zero."""
+        with self._connect() as db:
+            db.execute("DELETE FROM shadow_calls")
+
+    def shadow_summary(self, shadow: str, last: int = 20) -> dict[str, Any]:
+        """``n``, ``agreement``, ``mean_abs_delta_p`` and the ``last`` disagreements."""
+        with self._connect() as db:
+            n, agreed, delta = db.execute(
+                "SELECT COUNT(*), SUM(agree), AVG(ABS(p_shadow - p_serving)) "
+                "FROM shadow_calls WHERE shadow = ?",
+                (shadow,),
+            ).fetchone()
+            rows = db.execute(
+                "SELECT at, posting, serving, serving_label, shadow_label, p_serving, p_shadow, "
+                "text FROM shadow_calls WHERE shadow = ? AND agree = 0 ORDER BY id DESC LIMIT ?",
+                (shadow, last),
+            ).fetchall()
+        keys = "at posting serving_version serving_label shadow_label p_serving p_shadow text"
+        disagreements = [
+            {k: v for k, v in zip(keys.split(), row, strict=True) if k != "text" or v is not None}
+            for row in rows
+        ]
+        return {
+            "n": n,
+            "agreement": round(agreed / n, 4) if n else None,
+            "mean_abs_delta_p": round(delta, 4) if n else None,
+            "disagreements": disagreements,
+        }
+
+    def record_drift(self, version: str, observations: Sequence[Observation], window: int) -> None:
+        """Add ``observations`` for ``version``, and drop rows beyond the newest ``window``."""
+        rows = [(version, o.p_ml, o.oov_share, o.role_coverage) for o in observations]
+        with self._connect() as db:
+            db.executemany(
+                "INSERT INTO drift_window (version, p_ml, oov_share, role_coverage) "
+                "VALUES (?,?,?,?)",
+                rows,
+            )
+            last = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+            if last % 100 < len(rows):  # now and then: trimming is cheap but not free
+                db.execute("DELETE FROM drift_window WHERE id <= ?", (last - 2 * window,))
+
+    def drift_window(self, version: str, window: int) -> list[Observation]:
+        """The newest ``window`` observations made while ``version`` served."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT p_ml, oov_share, role_coverage FROM drift_window WHERE version = ? "
+                "ORDER BY id DESC LIMIT ?",
+                (version, window),
+            ).fetchall()
+        return [Observation(*row) for row in rows]
