@@ -15,6 +15,7 @@ from service import (
     errors,
     health,
     metrics,
+    models_page,
     ratelimit,
     requestlog,
     security,
@@ -55,4 +56,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(watch_api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(models_page.bp)
     return app

@@ -10,6 +10,7 @@ from classifier.artifacts import current_version, read_card
 from classifier.errors import ModelNotFound
 from service.config import data_home
 from service.monitor_store import MonitorStore
+from training.diff import diff_versions
 from training.registry import shadow_version
 from training.retrain import prune_registry, rollback
 from training.shadow import start_shadow, stop_shadow
@@ -102,3 +103,35 @@ def models_shadow(version: str | None, off: bool, wait: bool) -> None:
     click.echo(
         json.dumps({"version": shadow, **MonitorStore(home).shadow_summary(shadow)}, indent=2)
     )
+
+
+@models.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def models_diff(a: str, b: str, as_json: bool) -> None:
+    """What changed from version A to version B: phrases, weights, validation calls."""
+    found = diff_versions(data_home(), a, b)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2))
+        return
+    click.echo(f"from {a} to {b}")
+    for title, phrases in (("added", found.added), ("removed", found.removed)):
+        click.echo(f"phrases {title}: {len(phrases)}")
+        for phrase in phrases[:20]:
+            click.echo(f"  {phrase.label:<15} {phrase.text!r} ({phrase.source})")
+        if len(phrases) > 20:
+            click.echo(f"  ... and {len(phrases) - 20} more (--json lists them all)")
+    click.echo("largest weight changes (toward ml_engineering):")
+    for change in found.weights:
+        click.echo(
+            f"  {change.term!r:<30} {change.before:+.3f} -> {change.after:+.3f} "
+            f"({change.delta:+.3f})"
+        )
+    click.echo(f"validation calls that moved: {len(found.moved)} of {found.validation_n}")
+    for call in found.moved:
+        behind = ", ".join(f"{text!r} ({delta:+.2f})" for text, delta in call.phrases)
+        click.echo(
+            f"  #{call.index} (truly {call.truth}): {call.before} -> {call.after}, "
+            f"P(ml) {call.p_before:.2f} -> {call.p_after:.2f}; moved by {behind}"
+        )

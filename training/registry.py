@@ -103,6 +103,7 @@ def write_version(
     *,
     extra: dict[str, Any] | None = None,
     now: datetime | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> str:
     """Write ``model`` as a new version folder (not promoted).
 
@@ -114,6 +115,7 @@ def write_version(
         metrics: evaluation figures to store in the card beside the training metrics.
         extra: further card entries (who started the training, the drift reference).
         now: the creation time to record (default: the clock).
+        files: further files to write into the version folder (plain names: a picture).
 
     Returns:
         The new version's name, ``YYYYMMDDTHHMMSSZ-<sequence>``.
@@ -153,8 +155,12 @@ def write_version(
                 "python": platform.python_version(),
             },
         }
+        for name, data in (files or {}).items():
+            if Path(name).name != name or name in (MODEL_FILE, PHRASES_FILE, CARD_FILE):
+                raise TrainingError(f"{name!r} cannot be written into a version folder")
+            (staging / name).write_bytes(data)
         _write_durably(staging / CARD_FILE, json.dumps(card, indent=2, sort_keys=True) + "\n")
-        for name in (MODEL_FILE, PHRASES_FILE):
+        for name in (MODEL_FILE, PHRASES_FILE, *(files or {})):
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
         _fsync_dir(staging)

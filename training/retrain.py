@@ -17,7 +17,7 @@ from classifier.artifacts import TrainingPhrase, current_version, load_version, 
 from classifier.errors import ModelNotFound
 from classifier.labels import LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier
-from training import drift
+from training import drift, plots
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import read_labeled, score
 from training.lock import registry_lock
@@ -173,12 +173,21 @@ def _retrain_locked(
     card = {"version": "candidate", "evidence": model.evidence}
     fresh = RoleClassifier(model.pipeline, card, model.phrases)
     predictions = fresh.classify_many(texts)
-    report = score(labels, [p.probability[ML_ENGINEERING] for p in predictions]).to_dict()
+    p_ml = [p.probability[ML_ENGINEERING] for p in predictions]
+    report = score(labels, p_ml).to_dict()
+    picture, why_not = plots.draw(labels, p_ml)
     extra = {
         "started_by": started_by or {"via": "library", "by": "-"},
         "drift_reference": drift.reference([drift.observe(p) for p in predictions]),
+        "plots": {"validation": plots.PLOT_FILE if picture else None, "missing_because": why_not},
     }
-    version = write_version(home, model, {"validation": report, "packs": list(packs)}, extra=extra)
+    version = write_version(
+        home,
+        model,
+        {"validation": report, "packs": list(packs)},
+        extra=extra,
+        files={plots.PLOT_FILE: picture} if picture else None,
+    )
     verified(home, version)
     try:
         previous: str | None = current_version(home)

@@ -89,3 +89,22 @@ def test_the_cli_starts_shows_and_stops_the_shadow(
     serving = current_version(home)
     refused = CliRunner().invoke(cli, ["models", "shadow", serving])
     assert refused.exit_code == 2 and "is the serving version" in refused.output
+
+
+def test_models_diff_on_the_command_line(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    full = current_version(home)
+    seed_only = json.loads(
+        CliRunner().invoke(cli, ["train", "--packs", "seed", "--force", "--json"]).output
+    )["version"]
+    text = CliRunner().invoke(cli, ["models", "diff", full, seed_only])
+    assert text.exit_code == 0, text.output
+    assert text.output.startswith(f"from {full} to {seed_only}")
+    assert "phrases added: 0" in text.output and "largest weight changes" in text.output
+    as_json = json.loads(
+        CliRunner().invoke(cli, ["models", "diff", full, seed_only, "--json"]).output
+    )
+    assert not as_json["phrases_added"] and as_json["phrases_removed"]
+    assert f"validation calls that moved: {len(as_json['moved_calls'])} of 60" in text.output
+    unknown = CliRunner().invoke(cli, ["models", "diff", full, "20990101T000000Z-000099"])
+    assert unknown.exit_code == 2 and "no model version" in unknown.output
