@@ -9,16 +9,19 @@ service whichever worker takes the request:
 - ``drift_window``: the drift measures of recent postings per serving version, trimmed to
   the newest ``window`` rows.
 
-Each call opens its own short connection: nothing is shared across a fork, and a worker
-that dies mid-write leaves nothing locked.
+Each thread of each process opens its own connection on first use and keeps it (nothing is
+shared across a fork); every write is one short transaction, so a worker that dies
+mid-write leaves nothing locked.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,17 +68,23 @@ class MonitorStore:
 
     def __init__(self, home: Path) -> None:
         self.path = Path(home) / FILE
-        self._ready = False
+        self._local = threading.local()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=5.0, isolation_level=None)) as db:
+        """This thread's connection, opened on first use in this process and then kept.
+
+        Closing the last connection to a WAL database checkpoints it and fsyncs (about 20 ms
+        here); a kept connection makes a write about 0.3 ms.
+        """
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or self._local.pid != os.getpid():
+            db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            if not self._ready:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(SCHEMA)
-                self._ready = True
-            yield db
+            db.executescript(SCHEMA)
+            self._local.db, self._local.pid = db, os.getpid()
+        yield db
 
     def record_shadow(self, shadow: str, calls: Sequence[ShadowCall]) -> None:
         """Add the calls scored by ``shadow``."""

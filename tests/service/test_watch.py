@@ -47,9 +47,15 @@ def in_domain_postings() -> list[str]:
     return read_labeled(VALIDATION, "text", "label")[0]
 
 
+def forget_monitoring(home: Path) -> None:
+    """Start from an empty record: the copied home may hold other tests' postings."""
+    for suffix in ("", "-wal", "-shm"):
+        (home / f"{MONITOR_FILE}{suffix}").unlink(missing_ok=True)
+
+
 @pytest.fixture
 def watched(home: Path) -> Path:
-    (home / MONITOR_FILE).unlink(missing_ok=True)
+    forget_monitoring(home)
     return home
 
 
