@@ -20,6 +20,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,12 +64,19 @@ class ShadowCall:
         return (self.p_serving, self.p_shadow, int(self.agree), self.text)
 
 
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    for db in connections:
+        db.close()
+
+
 class MonitorStore:
     """The shared record of shadow calls and drift measures under the data directory."""
 
     def __init__(self, home: Path) -> None:
         self.path = Path(home) / FILE
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []  # closed when the store goes away
+        weakref.finalize(self, _close_all, self._opened)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -79,7 +87,10 @@ class MonitorStore:
         """
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None or self._local.pid != os.getpid():
-            db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            db = sqlite3.connect(
+                self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
+            self._opened.append(db)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
