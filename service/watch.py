@@ -91,7 +91,12 @@ class Watch:
         self.shadow = ShadowHolder(home, float(app.config["RELOAD_INTERVAL"]))
         self.store = MonitorStore(home)
         self.keep_text = bool(app.config["SHADOW_KEEP_TEXT"])
-        self.window = int(app.config["DRIFT_WINDOW"])
+        window = app.config["DRIFT_WINDOW"]
+        if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+            raise ValueError(
+                f"ROLELENS_DRIFT_WINDOW={window!r}: use a whole number of postings, at least 1"
+            )
+        self.window = window
 
     def after(
         self, response: Response, texts: Sequence[str], answers: Sequence[Prediction]

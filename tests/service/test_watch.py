@@ -192,3 +192,9 @@ def test_shadow_refusals(challenger: tuple[Path, str, str], body: Any, status: i
     response = client.post("/api/v1/models/shadow", json=sent, headers=AUTH)
     assert response.status_code == status, response.get_json()
     assert client.get("/api/v1/models/shadow").get_json()["version"] is None
+
+
+@pytest.mark.parametrize("window", ["many", 0, 2.5, True])
+def test_a_bad_drift_window_stops_the_app_with_what_to_use(trained_home: Path, window: Any) -> None:
+    with pytest.raises(ValueError, match=r"ROLELENS_DRIFT_WINDOW=.*whole number"):
+        _app(trained_home, DRIFT_WINDOW=window)
