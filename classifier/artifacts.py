@@ -40,6 +40,8 @@ LEGACY_MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
 PHRASES_FILE = "phrases.csv"
 CURRENT_FILE = "CURRENT"
+PLOT_FILE = "validation.png"  # reliability diagram and ROC curve, drawn at training
+SHADOW_FILE = "SHADOW"  # names the version that scores live traffic beside the serving one
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,99}$")
 
 
@@ -109,6 +111,15 @@ def current_version(home: Path) -> str:
     if not name:
         raise ModelNotFound(f"{path} is empty; train a model with `rolelens train`")
     return name
+
+
+def shadow_version(home: Path) -> str | None:
+    """The version named in ``models/SHADOW``, or None when no shadow is set."""
+    try:
+        name = (models_dir(home) / SHADOW_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
 
 
 def read_card(home: Path, version: str) -> dict[str, Any]:

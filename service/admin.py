@@ -13,10 +13,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from classifier.artifacts import current_version, read_card
+from classifier.artifacts import current_version, shadow_version
 from classifier.errors import ArtifactError, ModelNotFound
 from classifier.labels import LABELS, SOURCES
 from service.auth import admin_only
+from service.config import keep_versions
 from service.errors import ApiProblem
 from service.metrics import metrics
 from service.postings import read_json
@@ -161,7 +162,11 @@ def retrain_now() -> Response:
     from training.errors import PromotionRefused, RetrainBusy, TrainingError
     from training.retrain import retrain
 
-    body = _object('{"force": false}', frozenset({"force", "packs"})) if request.get_data() else {}
+    body = (
+        _object('{"force": false}', frozenset({"force", "packs", "by"}))
+        if request.get_data()
+        else {}
+    )
     packs = body.get("packs", list(SOURCES))
     if not isinstance(packs, list) or not packs or any(p not in SOURCES for p in packs):
         raise ApiProblem(
@@ -169,7 +174,14 @@ def retrain_now() -> Response:
         )
     try:
         with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
-            result = retrain(_home(), packs, force=_flag(body, "force"), fixtures=_fixtures())
+            result = retrain(
+                _home(),
+                packs,
+                force=_flag(body, "force"),
+                keep=keep_versions(current_app.config["KEEP_VERSIONS"]),
+                started_by={"via": "http", "by": _author(body)},
+                fixtures=_fixtures(),
+            )
     except PromotionRefused as exc:
         raise ApiProblem(409, "promotion_refused", str(exc)) from None
     except RetrainBusy as exc:
@@ -181,28 +193,11 @@ def retrain_now() -> Response:
 
 @bp.get("/models")
 def models() -> Response:
-    """Every version, oldest first, with its validation score; which one serves."""
-    from training.registry import list_versions
+    """Every version, newest first: what it learned from, its scores, who made it, its role."""
+    from training.versions import describe_all
 
-    home, serving = _home(), _serving()
-    versions = []
-    for name in list_versions(home):
-        try:
-            card = read_card(home, name)
-        except ArtifactError as exc:  # list it, say what is wrong: one bad folder is no 500
-            versions.append({"version": name, "serving": name == serving, "problem": str(exc)})
-            continue
-        versions.append(
-            {
-                "version": name,
-                "created_at": card.get("created_at"),
-                "validation_macro_f1": card.get("metrics", {})
-                .get("validation", {})
-                .get("macro_f1"),
-                "serving": name == serving,
-            }
-        )
-    return jsonify({"serving": serving, "versions": versions})
+    versions = [info.to_dict() for info in describe_all(_home())]
+    return jsonify({"serving": _serving(), "shadow": shadow_version(_home()), "versions": versions})
 
 
 @bp.post("/models/rollback")

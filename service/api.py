@@ -13,6 +13,7 @@ from service.metrics import metrics
 from service.model_holder import ModelHolder
 from service.openapi import document
 from service.postings import batch_body, classify_body
+from service.watch import watch
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -38,7 +39,9 @@ def classify() -> Response:
     )
     prediction = serving().classify(posting.text)
     metrics().record_predictions([prediction])
-    return jsonify(prediction.to_dict())
+    response = jsonify(prediction.to_dict())
+    watch().after(response, [posting.text], [prediction])
+    return response
 
 
 @bp.post("/classify/batch")
@@ -59,7 +62,11 @@ def classify_batch() -> Response:
         {"id": posting.id if posting.id is not None else n, **prediction.to_dict()}
         for n, (posting, prediction) in enumerate(zip(postings, predictions, strict=True))
     ]
-    return jsonify({"model_version": classifier.version, "count": len(results), "results": results})
+    response = jsonify(
+        {"model_version": classifier.version, "count": len(results), "results": results}
+    )
+    watch().after(response, [p.text for p in postings], predictions)
+    return response
 
 
 @bp.get("/model")

@@ -9,8 +9,21 @@ from typing import Any
 
 from flask import Flask
 
-from service import admin, api, errors, health, metrics, ratelimit, requestlog, security, web
-from service.config import APP_DEFAULTS, data_home
+from service import (
+    admin,
+    api,
+    errors,
+    health,
+    metrics,
+    models_page,
+    ratelimit,
+    requestlog,
+    security,
+    watch,
+    watch_api,
+    web,
+)
+from service.config import APP_DEFAULTS, data_home, keep_versions
 from service.model_holder import ModelHolder
 
 
@@ -29,15 +42,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     home = Path(str(app.config["HOME"])) if app.config["HOME"] else data_home()
     app.config["HOME"] = str(home)
+    app.config["KEEP_VERSIONS"] = keep_versions(app.config["KEEP_VERSIONS"])
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["rolelens"] = ModelHolder(home, float(app.config["RELOAD_INTERVAL"]))
     errors.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
     requestlog.init_app(app)
+    watch.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(watch_api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(models_page.bp)
     return app

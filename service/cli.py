@@ -9,6 +9,7 @@ classify or train never load scikit-learn or scipy, and ``classify`` needs numpy
 from __future__ import annotations
 
 import csv
+import getpass
 import importlib
 import json
 import os
@@ -23,7 +24,7 @@ from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
 from classifier.labels import HEADLINE, ML_ENGINEERING, NEITHER, SOURCES, TOWARD
 from classifier.prediction import Prediction
 from service import multiproc
-from service.config import data_home, fixtures_home
+from service.config import data_home, fixtures_home, keep_versions
 from training.errors import PromotionRefused, TrainingError
 
 # Subcommands defined in modules that are slow to import: loaded only when run, their
@@ -116,11 +117,29 @@ def _packs(value: str) -> tuple[str, ...]:
 @click.option("--force", is_flag=True, help="Promote even if validation macro-F1 dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
-def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
-    """Train a model on the packs and your phrases, check it, and promote it to serving."""
-    from training.retrain import retrain
+@click.option("--by", "who", help="Your name, kept in the version's card (default: your login).")
+def train(packs: str, force: bool, as_json: bool, wait: bool, who: str | None) -> None:
+    """Train a model on the packs and your phrases, check it, and promote it to serving.
 
-    result = retrain(data_home(), _packs(packs), force=force, wait=wait, fixtures=fixtures_home())
+    Afterwards only the newest $ROLELENS_KEEP_VERSIONS versions (default 20) are kept.
+    """
+    from training.retrain import retrain
+    from training.store import check_name
+
+    try:
+        keep = keep_versions()
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    started_by = {"via": "cli", "by": check_name(who or _login())}
+    result = retrain(
+        data_home(),
+        _packs(packs),
+        force=force,
+        wait=wait,
+        keep=keep,
+        started_by=started_by,
+        fixtures=fixtures_home(),
+    )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -131,6 +150,13 @@ def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
     )
     if result.previous:
         click.echo(f"previous version: {result.previous}")
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _read_posting(text: str | None, file: Path | None) -> str:

@@ -1,4 +1,4 @@
-"""``rolelens models``: list, show, roll back, prune and migrate model versions.
+"""``rolelens models``: list, show, roll back, prune, shadow, diff and migrate model versions.
 
 The training library (and scikit-learn with it) is imported by the commands that use it.
 """
@@ -9,42 +9,47 @@ import json
 
 import click
 
-from classifier.artifacts import current_version, read_card
+from classifier.artifacts import current_version, read_card, shadow_version
 from classifier.errors import ModelNotFound
 from service.config import data_home
 
 
 @click.group()
 def models() -> None:
-    """List, inspect, roll back and prune model versions."""
+    """List, inspect, roll back, prune and shadow model versions."""
 
 
 @models.command("list")
-def models_list() -> None:
-    """List versions, oldest first; * marks the serving one."""
-    from training.registry import list_versions
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+def models_list(as_json: bool) -> None:
+    """List versions, newest first: phrases per pack and label, validation, who, role.
+
+    * marks the serving version; roles in brackets: serving, previous, shadow, refused.
+    """
+    from training.versions import describe_all
 
     home = data_home()
-    try:
-        serving = current_version(home)
-    except ModelNotFound:
-        serving = None
-    versions = list_versions(home)
+    versions = describe_all(home)
     if not versions:
         raise ModelNotFound(f"no model versions in {home}; train one with `rolelens train`")
-    for name in versions:
-        card = read_card(home, name)
-        f1 = card.get("metrics", {}).get("validation", {}).get("macro_f1")
-        mark = "*" if name == serving else " "
-        click.echo(f"{mark} {name}  created {card.get('created_at')}  validation macro-F1 {f1}")
+    if as_json:
+        click.echo(json.dumps([v.to_dict() for v in versions], indent=2))
+        return
+    for info in versions:
+        click.echo(f"{'*' if info.serving else ' '} {info.summary()}")
 
 
 @models.command("show")
 @click.argument("version", required=False)
 def models_show(version: str | None) -> None:
-    """Print a version's card (default: the serving version)."""
+    """Print what a version is, and its card, as JSON (default: the serving version)."""
+    from training.versions import describe
+
     home = data_home()
-    click.echo(json.dumps(read_card(home, version or current_version(home)), indent=2))
+    name = version or current_version(home)
+    click.echo(
+        json.dumps({**describe(home, name).to_dict(), "card": read_card(home, name)}, indent=2)
+    )
 
 
 @models.command("rollback")
@@ -68,7 +73,7 @@ def models_rollback(version: str | None, wait: bool) -> None:
     help="How many of the newest versions to keep.",
 )
 def models_prune(keep: int) -> None:
-    """Delete old versions, never the serving one or the one before it."""
+    """Delete old versions, never the serving one, the one before it, or the shadow."""
     from training.retrain import prune_registry
 
     removed = prune_registry(data_home(), keep)
@@ -89,3 +94,70 @@ def models_migrate(version: str, trust: bool, wait: bool) -> None:
 
     migrate(data_home(), version, trust=trust, wait=wait)
     click.echo(f"version {version} is now stored as arrays and JSON (no pickle)")
+
+
+@models.command("shadow")
+@click.argument("version", required=False)
+@click.option("--off", is_flag=True, help="Stop shadowing.")
+@click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
+def models_shadow(version: str | None, off: bool, wait: bool) -> None:
+    """Let VERSION score live traffic beside the serving one; with no VERSION, show how it does.
+
+    The answers stay the serving version's. Figures: GET /api/v1/models/shadow on the server.
+    """
+    from service.monitor_store import MonitorStore
+    from training.shadow import start_shadow, stop_shadow
+
+    home = data_home()
+    if off and version:
+        raise click.UsageError("give a VERSION to shadow, or --off, not both")
+    if off:
+        stop_shadow(home, wait=wait)
+        click.echo("no shadow version now")
+        return
+    if version:
+        start_shadow(home, version, wait=wait)
+        MonitorStore(home).clear_shadow()
+        click.echo(f"version {version} now scores live traffic beside the serving one")
+        return
+    shadow = shadow_version(home)
+    if shadow is None:
+        click.echo("no shadow version; start one with `rolelens models shadow VERSION`")
+        return
+    click.echo(
+        json.dumps({"version": shadow, **MonitorStore(home).shadow_summary(shadow)}, indent=2)
+    )
+
+
+@models.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def models_diff(a: str, b: str, as_json: bool) -> None:
+    """What changed from version A to version B: phrases, weights, validation calls."""
+    from training.diff import diff_versions
+
+    found = diff_versions(data_home(), a, b)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2))
+        return
+    click.echo(f"from {a} to {b}")
+    for title, phrases in (("added", found.added), ("removed", found.removed)):
+        click.echo(f"phrases {title}: {len(phrases)}")
+        for phrase in phrases[:20]:
+            click.echo(f"  {phrase.label:<15} {phrase.text!r} ({phrase.source})")
+        if len(phrases) > 20:
+            click.echo(f"  ... and {len(phrases) - 20} more (--json lists them all)")
+    click.echo("largest weight changes (toward ml_engineering):")
+    for change in found.weights:
+        click.echo(
+            f"  {change.term!r:<30} {change.before:+.3f} -> {change.after:+.3f} "
+            f"({change.delta:+.3f})"
+        )
+    click.echo(f"validation calls that moved: {len(found.moved)} of {found.validation_n}")
+    for call in found.moved:
+        behind = ", ".join(f"{text!r} ({delta:+.2f})" for text, delta in call.phrases)
+        click.echo(
+            f"  #{call.index} (truly {call.truth}): {call.before} -> {call.after}, "
+            f"P(ml) {call.p_before:.2f} -> {call.p_after:.2f}; moved by {behind}"
+        )

@@ -20,7 +20,12 @@ APP_DEFAULTS: dict[str, Any] = {
     "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
     "ADMIN_TOKEN": None,  # bearer token for writes over HTTP; None: writes are refused
     "RATE_LIMIT": None,  # e.g. "60/minute": requests per client address to /api/, per worker
+    "SHADOW_KEEP_TEXT": False,  # keep the text of postings the shadow disagreed on
+    "DRIFT_WINDOW": 500,  # recent postings drift is measured on (shared by all workers)
+    "KEEP_VERSIONS": 20,  # model versions kept after a retrain (serving, previous, shadow stay)
 }
+
+KEEP_VERSIONS_ENV = "ROLELENS_KEEP_VERSIONS"
 
 #: The limits a client can run into, as named in error messages.
 LIMIT_NAMES = {
@@ -40,3 +45,19 @@ def fixtures_home() -> Path | None:
     """``ROLELENS_FIXTURES``: another folder of phrase packs and validation postings, if set."""
     given = os.environ.get("ROLELENS_FIXTURES")
     return Path(given) if given else None
+
+
+def keep_versions(value: object = None) -> int:
+    """How many model versions a retrain keeps: ``value``, else ``ROLELENS_KEEP_VERSIONS``, else 20.
+
+    Raises:
+        ValueError: not a whole number of at least 1 (the message names the variable).
+    """
+    raw = value if value is not None else os.environ.get(KEEP_VERSIONS_ENV) or 20
+    try:
+        keep = int(str(raw))
+    except ValueError:
+        keep = 0
+    if keep < 1:
+        raise ValueError(f"{KEEP_VERSIONS_ENV}={raw!r}: use a whole number of at least 1")
+    return keep

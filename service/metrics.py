@@ -13,7 +13,16 @@ rolelens_batch_rows_total                  counter   postings classified in batc
 rolelens_retrains_total                    counter   outcome: promoted, refused, failed
 rolelens_rollbacks_total                   counter   outcome: promoted, refused, failed
 rolelens_model_info                        info      version: the model this worker serves
+rolelens_shadow_requests_total             counter   postings the shadow version scored too
+rolelens_shadow_disagreements_total        counter   of those, where its label differed
+rolelens_drift_psi                         gauge     PSI of P(ml_engineering), recent
+                                                     postings against the card's reference
+rolelens_drift_oov_share                   gauge     mean share of recent postings' tokens
+                                                     outside the model's vocabulary
 =========================================  ========  ====================================
+
+The drift gauges are read at scrape time from the window all workers share
+(``service.watch``), so every worker reports the same figures.
 
 Retrains and rollbacks are counted when they are asked for over HTTP (the command line runs
 in its own process). In one process (tests, the Flask client) every metric lives in the
@@ -53,7 +62,8 @@ OPENAPI_OPERATION = {
     "summary": "Prometheus metrics (text exposition format 0.0.4)",
     "description": "requests by route and status, latency histograms, postings by label and "
     "strength, postings with an evidence warning, batch rows, retrains and rollbacks by "
-    "outcome, the serving model version; added up across gunicorn workers",
+    "outcome, the serving model version, shadow requests and disagreements, drift PSI and "
+    "OOV share; added up across gunicorn workers",
     "operationId": "metrics",
     "responses": {
         "200": {
@@ -84,10 +94,12 @@ class ModelInfo(Collector):
 class Metrics:
     """The metrics of one app, registered in its own registry."""
 
-    def __init__(self, holder: ModelHolder) -> None:
+    def __init__(self, holder: ModelHolder, collectors: Iterable[Collector] = ()) -> None:
         self.registry = CollectorRegistry()
         self.model_info = ModelInfo(holder)
-        self.registry.register(self.model_info)
+        self.collectors = [self.model_info, *collectors]
+        for collector in self.collectors:
+            self.registry.register(collector)
         reg = self.registry
         self.requests = Counter(
             "rolelens_http_requests",
@@ -115,6 +127,14 @@ class Metrics:
         )
         self.batch_rows = Counter(
             "rolelens_batch_rows", "postings classified in batch requests", registry=reg
+        )
+        self.shadow_requests = Counter(
+            "rolelens_shadow_requests", "postings the shadow version scored too", registry=reg
+        )
+        self.shadow_disagreements = Counter(
+            "rolelens_shadow_disagreements",
+            "postings where the shadow version's label differed from the serving one's",
+            registry=reg,
         )
         self.admin = {
             action: Counter(
@@ -166,7 +186,8 @@ class Metrics:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        registry.register(self.model_info)
+        for collector in self.collectors:
+            registry.register(collector)
         return generate_latest(registry)
 
 
@@ -196,7 +217,8 @@ def _finish(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Give ``app`` its own metrics, count every request, and serve ``/metrics``."""
-    app.extensions[EXTENSION] = Metrics(app.extensions["rolelens"])
+    collectors = app.extensions.get("rolelens.collectors", ())
+    app.extensions[EXTENSION] = Metrics(app.extensions["rolelens"], collectors)
     app.before_request(_start)
     app.after_request(_finish)
     app.register_blueprint(bp)

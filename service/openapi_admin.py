@@ -134,8 +134,44 @@ PATHS: Schema = {
         "get": _op(
             "Model versions and which one serves",
             "listModels",
-            {"200": ("ModelList", "versions, oldest first")},
+            {"200": ("ModelList", "versions, newest first")},
             {},
+        ),
+    },
+    "/api/v1/models/shadow": {
+        "get": _op(
+            "How the shadow version's calls compare with the serving version's",
+            "getShadow",
+            {"200": ("ShadowReport", "the shadow's figures; version null when none is set")},
+            {},
+        ),
+        "post": _op(
+            "Start shadowing a version: it scores every posting beside the serving one",
+            "startShadow",
+            {"200": ("ShadowReport", "the shadow, its figures starting from zero")},
+            {
+                404: "no such version",
+                409: "the version cannot serve, is the serving one, or a retrain is running",
+                415: "not JSON",
+                422: "bad field",
+            },
+            body="ShadowRequest",
+            admin=True,
+        ),
+        "delete": _op(
+            "Stop shadowing",
+            "stopShadow",
+            {"200": ("ShadowReport", "the figures gathered until now")},
+            {409: "a retrain is running"},
+            admin=True,
+        ),
+    },
+    "/api/v1/drift": {
+        "get": _op(
+            "Recent postings against the serving version's drift reference",
+            "getDrift",
+            {"200": ("DriftReport", "PSI, OOV and coverage shift, status ok or drifting")},
+            {503: "no model is loaded"},
         ),
     },
     "/api/v1/models/rollback": {
@@ -218,6 +254,11 @@ SCHEMAS: Schema = {
         "additionalProperties": False,
         "properties": {
             "force": {"type": "boolean"},
+            "by": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9._@-]{1,64}$",
+                "description": "who asked, kept in the new version's card (default: api)",
+            },
             "packs": {
                 "type": "array",
                 "items": {"enum": list(SOURCES)},
@@ -242,16 +283,35 @@ SCHEMAS: Schema = {
         "required": ["serving", "versions"],
         "properties": {
             "serving": {"type": ["string", "null"]},
+            "shadow": {"type": ["string", "null"]},
             "versions": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["version", "serving"],
+                    "required": ["version", "serving", "roles"],
                     "properties": {
                         "version": STRING,
+                        "sequence": {"type": ["integer", "null"], "description": "creation order"},
                         "created_at": {"type": ["string", "null"]},
+                        "packs": {"type": "array", "items": STRING},
+                        "phrases": {
+                            "type": "object",
+                            "description": "training phrases per pack, then per label",
+                        },
+                        "validation": {"type": "object"},
                         "validation_macro_f1": {"type": ["number", "null"]},
+                        "started_by": {
+                            "type": "object",
+                            "description": "via (cli, http, library) and by (a name)",
+                        },
+                        "roles": {
+                            "type": "array",
+                            "items": {"enum": ["serving", "previous", "shadow", "refused"]},
+                        },
                         "serving": {"type": "boolean"},
+                        "shadow": {"type": "boolean"},
+                        "refused": {"type": "boolean"},
+                        "refused_because": {"type": ["string", "null"]},
                         "problem": {
                             "type": "string",
                             "description": "why this version cannot serve (unreadable card)",
@@ -275,6 +335,66 @@ SCHEMAS: Schema = {
         "type": "object",
         "required": ["serving"],
         "properties": {"serving": STRING, "previous": {"type": ["string", "null"]}},
+    },
+}
+
+PATHS["/api/v1/models/shadow"]["post"]["requestBody"]["required"] = True
+NUMBER_OR_NULL: Schema = {"type": ["number", "null"]}
+SCHEMAS["ShadowRequest"] = {
+    "type": "object",
+    "required": ["version"],
+    "additionalProperties": False,
+    "properties": {"version": {"type": "string", "description": "a name from /api/v1/models"}},
+}
+SCHEMAS["ShadowReport"] = {
+    "type": "object",
+    "required": ["version", "n", "agreement", "mean_abs_delta_p", "disagreements"],
+    "properties": {
+        "version": {"type": ["string", "null"]},
+        "n": {"type": "integer", "description": "postings both versions scored"},
+        "agreement": {**NUMBER_OR_NULL, "description": "share with the same label"},
+        "mean_abs_delta_p": {**NUMBER_OR_NULL, "description": "mean |ΔP(ml_engineering)|"},
+        "disagreements": {
+            "type": "array",
+            "maxItems": 20,
+            "description": "the latest, newest first; text only with ROLELENS_SHADOW_KEEP_TEXT=1",
+            "items": {
+                "type": "object",
+                "required": ["posting", "serving_label", "shadow_label", "p_serving", "p_shadow"],
+                "properties": {
+                    "at": {"type": "number", "description": "Unix time"},
+                    "posting": {"type": "string", "description": "sha256 of the text, 16 hex"},
+                    "serving_version": STRING,
+                    "serving_label": LABEL,
+                    "shadow_label": LABEL,
+                    "p_serving": {"type": "number"},
+                    "p_shadow": {"type": "number"},
+                    "text": STRING,
+                },
+            },
+        },
+    },
+}
+SCHEMAS["DriftReport"] = {
+    "type": "object",
+    "required": ["version", "status", "enough"],
+    "description": "thresholds: psi > 2.0, oov_shift > 0.15 or coverage_shift < -0.5 "
+    "over at least 50 postings means drifting (see docs/monitoring.md)",
+    "properties": {
+        "version": STRING,
+        "window": {"type": "integer", "description": "ROLELENS_DRIFT_WINDOW"},
+        "n": {"type": "integer"},
+        "psi": {"type": "number"},
+        "oov_share": {"type": "number"},
+        "oov_shift": {"type": "number"},
+        "role_coverage": {"type": "number"},
+        "coverage_shift": {"type": "number"},
+        "status": {"enum": ["ok", "drifting"]},
+        "enough": {"type": "boolean"},
+        "reasons": {"type": "array", "items": STRING},
+        "thresholds": {"type": "object"},
+        "reference": {"type": "object"},
+        "detail": STRING,
     },
 }
 

@@ -4,6 +4,12 @@ A version folder is written under a temporary name, every file fsynced, then ren
 place, so a half-written version never carries a version name. ``CURRENT`` is replaced
 atomically (temporary file, fsync, ``os.replace``, fsync of the folder), and every promotion
 is appended to ``models/HISTORY`` so ``rollback`` knows what served before.
+
+Versions have a total creation order: each gets the next number of ``models/SEQUENCE``,
+taken under the registry lock (``training.lock``) and kept in its name and card. Listing,
+pruning and rollback order by that number, never by the clock, so versions made within the
+same second still come out in the order they were made. ``models/SHADOW`` names the shadow
+version (if any) and ``models/REFUSED`` notes the versions a retrain wrote but refused.
 """
 
 from __future__ import annotations
@@ -26,19 +32,23 @@ from classifier.artifacts import (
     MODEL_FORMAT,
     PHRASES_FILE,
     SETTINGS_FILE,
+    SHADOW_FILE,
     current_version,
     models_dir,
     read_card,
     sha256_file,
+    shadow_version,
     version_dir,
 )
-from classifier.errors import ModelNotFound
+from classifier.errors import ArtifactError, ModelNotFound
 from training.errors import TrainingError
 
 if TYPE_CHECKING:
     from training.train import TrainedModel
 
 HISTORY_FILE = "HISTORY"
+SEQUENCE_FILE = "SEQUENCE"
+REFUSED_FILE = "REFUSED"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -65,16 +75,50 @@ def _phrase_counts(model: TrainedModel) -> dict[str, dict[str, int]]:
     return counts
 
 
-def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> str:
+def _sequence_of(card: dict[str, Any]) -> int:
+    value = card.get("sequence")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _next_sequence(home: Path) -> int:
+    """The next creation number: one more than any recorded in SEQUENCE or in a card."""
+    path = models_dir(home) / SEQUENCE_FILE
+    try:
+        last = int(path.read_text(encoding="utf-8").strip() or 0)
+    except (FileNotFoundError, ValueError):
+        last = 0
+    for name in _version_folders(home):
+        with contextlib.suppress(ModelNotFound, ArtifactError):
+            last = max(last, _sequence_of(read_card(home, name)))
+    temporary = path.with_name(f".{SEQUENCE_FILE}.{secrets.token_hex(4)}")
+    _write_durably(temporary, f"{last + 1}\n")
+    os.replace(temporary, path)
+    return last + 1
+
+
+def write_version(
+    home: Path,
+    model: TrainedModel,
+    metrics: dict[str, Any],
+    *,
+    extra: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    files: dict[str, bytes] | None = None,
+) -> str:
     """Write ``model`` as a new version folder (not promoted).
+
+    Call it while holding the registry lock: the version's creation number is taken here.
 
     Args:
         home: the data directory.
         model: the trained model.
         metrics: evaluation figures to store in the card beside the training metrics.
+        extra: further card entries (who started the training, the drift reference).
+        now: the creation time to record (default: the clock).
+        files: further files to write into the version folder (plain names: a picture).
 
     Returns:
-        The new version's name, ``YYYYMMDDTHHMMSSZ-<random>``: sortable by time.
+        The new version's name, ``YYYYMMDDTHHMMSSZ-<sequence>``.
     """
     import numpy
     import scipy
@@ -85,8 +129,9 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
 
     root = models_dir(home)
     root.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    version = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    now = now or datetime.now(UTC)
+    sequence = _next_sequence(home)
+    version = f"{now:%Y%m%dT%H%M%SZ}-{sequence:06d}"
     staging = root / f".staging-{version}"
     staging.mkdir()
     try:
@@ -96,7 +141,9 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
             writer.writerow(["text", "label", "source"])
             writer.writerows((p.text, p.label, p.source) for p in model.phrases)
         card = {
+            **(extra or {}),
             "version": version,
+            "sequence": sequence,
             "created_at": now.isoformat(timespec="seconds"),
             "model_format": MODEL_FORMAT,
             "model_sha256": sha256_file(staging / MODEL_FILE),
@@ -116,8 +163,12 @@ def write_version(home: Path, model: TrainedModel, metrics: dict[str, Any]) -> s
                 "python": platform.python_version(),
             },
         }
+        for name, data in (files or {}).items():
+            if Path(name).name != name or name in (MODEL_FILE, PHRASES_FILE, CARD_FILE):
+                raise TrainingError(f"{name!r} cannot be written into a version folder")
+            (staging / name).write_bytes(data)
         _write_durably(staging / CARD_FILE, json.dumps(card, indent=2, sort_keys=True) + "\n")
-        for name in (MODEL_FILE, SETTINGS_FILE, PHRASES_FILE):
+        for name in (MODEL_FILE, SETTINGS_FILE, PHRASES_FILE, *(files or {})):
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
         _fsync_dir(staging)
@@ -160,8 +211,9 @@ def previous_version(home: Path) -> str:
         lines = []
     history = [line.split()[-1] for line in lines if line.strip()]
     last = max((i for i, name in enumerate(history) if name == serving), default=-1)
+    present = set(_version_folders(home))
     for name in reversed(history[:last]):
-        if name != serving and name in list_versions(home):
+        if name != serving and name in present:
             return name
     raise ModelNotFound(f"no version served before {serving}; nothing to roll back to")
 
@@ -181,8 +233,60 @@ def remove_stale(home: Path) -> list[str]:
     return [p.name for p in stale]
 
 
+def set_shadow(home: Path, version: str | None) -> None:
+    """Name ``version`` the shadow (atomic replace of ``SHADOW``), or clear it with None.
+
+    Raises:
+        ModelNotFound: no such version.
+    """
+    path = models_dir(home) / SHADOW_FILE
+    if version is None:
+        path.unlink(missing_ok=True)
+        return
+    read_card(home, version)
+    temporary = path.with_name(f".{SHADOW_FILE}.{secrets.token_hex(4)}")
+    _write_durably(temporary, version + "\n")
+    os.replace(temporary, path)
+
+
+def note_refused(home: Path, version: str, reason: str) -> None:
+    """Record that a retrain wrote ``version`` but did not promote it, and why."""
+    line = f"{datetime.now(UTC).isoformat(timespec='seconds')} {version} {reason}"
+    with open(models_dir(home) / REFUSED_FILE, "a", encoding="utf-8") as handle:
+        handle.write(" ".join(line.split()) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def refused_versions(home: Path) -> dict[str, str]:
+    """Versions a retrain refused to promote, each with the reason noted."""
+    try:
+        lines = (models_dir(home) / REFUSED_FILE).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return {}
+    found = {}
+    for line in lines:
+        parts = line.split(" ", 2)
+        if len(parts) >= 2:
+            found[parts[1]] = parts[2] if len(parts) == 3 else ""
+    return found
+
+
+def protected_versions(home: Path) -> set[str]:
+    """Versions that are never pruned: the serving one, its predecessor and the shadow."""
+    protected = set()
+    with contextlib.suppress(ModelNotFound):
+        protected.add(current_version(home))
+        protected.add(previous_version(home))
+    shadow = shadow_version(home)
+    if shadow:
+        protected.add(shadow)
+    return protected
+
+
 def prune(home: Path, keep: int) -> list[str]:
-    """Delete all but the ``keep`` newest versions, never the serving one or its predecessor.
+    """Delete all but the ``keep`` newest versions, never the serving one, its predecessor
+    or the shadow.
 
     Returns:
         The names removed.
@@ -192,9 +296,7 @@ def prune(home: Path, keep: int) -> list[str]:
     """
     if keep < 1:
         raise TrainingError("--keep must be at least 1")
-    protected = {current_version(home)}
-    with contextlib.suppress(ModelNotFound):
-        protected.add(previous_version(home))
+    protected = protected_versions(home)
     versions = list_versions(home)
     doomed = [v for v in versions[: max(0, len(versions) - keep)] if v not in protected]
     for name in doomed:
@@ -204,13 +306,29 @@ def prune(home: Path, keep: int) -> list[str]:
     return doomed
 
 
-def list_versions(home: Path) -> list[str]:
-    """Names of the complete version folders, oldest first."""
+def _version_folders(home: Path) -> list[str]:
     root = models_dir(home)
     if not root.is_dir():
         return []
-    return sorted(
+    return [
         p.name
         for p in root.iterdir()
         if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
-    )
+    ]
+
+
+def _creation_key(home: Path, name: str) -> tuple[int, str, str]:
+    try:
+        card = read_card(home, name)
+    except (ModelNotFound, ArtifactError):  # unreadable: listed first, so pruned first
+        return (-1, "", name)
+    return (_sequence_of(card), str(card.get("created_at", "")), name)
+
+
+def list_versions(home: Path) -> list[str]:
+    """Names of the complete version folders, oldest first, in creation order.
+
+    The order is the creation number kept in each card; versions written before numbers
+    existed (number 0) follow their creation time, then their name.
+    """
+    return sorted(_version_folders(home), key=lambda name: _creation_key(home, name))

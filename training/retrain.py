@@ -9,20 +9,29 @@ If any step fails, ``CURRENT`` is untouched.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from classifier.artifacts import current_version, load_version, read_card
+from classifier import drift
+from classifier.artifacts import PLOT_FILE, current_version, load_version, read_card
 from classifier.errors import ModelNotFound, RolelensError
-from classifier.labels import SOURCES, TrainingPhrase
+from classifier.labels import ML_ENGINEERING, SOURCES, TrainingPhrase
 from classifier.model import RoleClassifier
+from training import plots
 from training.errors import PromotionRefused, TrainingError
-from training.evaluate import evaluate, read_labeled
+from training.evaluate import evaluate, read_labeled, score_predictions
 from training.lock import registry_lock
 from training.phrases import FIXTURES, dedupe, load_packs, read_neutral
 from training.pipeline import to_model
-from training.registry import previous_version, promote, prune, remove_stale, write_version
+from training.registry import (
+    note_refused,
+    previous_version,
+    promote,
+    prune,
+    remove_stale,
+    write_version,
+)
 from training.store import open_store
 from training.train import TrainingParams, train
 
@@ -41,6 +50,7 @@ class RetrainResult:
     previous: str | None
     validation: dict[str, Any]
     previous_validation: dict[str, Any] | None
+    pruned: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +59,7 @@ class RetrainResult:
             "previous": self.previous,
             "validation": self.validation,
             "previous_validation": self.previous_validation,
+            "pruned": list(self.pruned),
         }
 
 
@@ -94,6 +105,8 @@ def retrain(
     tolerance: float = 0.02,
     wait: bool = False,
     fixtures: Path | None = None,
+    keep: int | None = None,
+    started_by: dict[str, str] | None = None,
 ) -> RetrainResult:
     """Train on ``packs``, write a version, verify it and promote it if it is good enough.
 
@@ -108,6 +121,9 @@ def retrain(
         wait: wait for a running retrain instead of failing with RetrainBusy.
         fixtures: the folder of the shipped packs, filler and validation postings (default:
             the project's ``fixtures/``).
+        keep: after the new version is promoted (or refused), prune to this many versions
+            (None: keep all); the serving version, its predecessor and the shadow stay.
+        started_by: who asked, recorded in the card: ``{"via": "cli"|"http", "by": name}``.
 
     Returns:
         The outcome; ``promoted`` is True when ``CURRENT`` now names the new version.
@@ -115,12 +131,21 @@ def retrain(
     Raises:
         TrainingError: the phrases cannot be trained on, or the new version failed its
             checks (the serving version is kept).
-        PromotionRefused: the new version scored too low; it stays on disk, unpromoted.
+        PromotionRefused: the new version scored too low; it stays on disk, unpromoted,
+            and is noted in ``models/REFUSED``.
         RetrainBusy: another retrain is running and ``wait`` is false.
     """
     with registry_lock(home, wait):
         remove_stale(home)
-        return _retrain_locked(home, packs, params, force, tolerance, fixtures)
+        try:
+            result = _retrain_locked(home, packs, params, force, tolerance, fixtures, started_by)
+        except PromotionRefused:
+            if keep is not None:  # refused versions count against the limit too
+                prune(home, keep)
+            raise
+        if keep is not None:
+            result = replace(result, pruned=tuple(prune(home, keep)))
+        return result
 
 
 def _retrain_locked(
@@ -130,6 +155,7 @@ def _retrain_locked(
     force: bool,
     tolerance: float,
     fixtures: Path | None,
+    started_by: dict[str, str] | None,
 ) -> RetrainResult:
     model = train(gather_phrases(home, packs, fixtures), params, read_neutral(fixtures))
     texts, labels = read_labeled(validation_path(fixtures), "text", "label")
@@ -139,8 +165,22 @@ def _retrain_locked(
         "evidence": model.evidence,
     }
     fresh = RoleClassifier(to_model(model.pipeline), card, model.phrases)
-    report = evaluate(fresh, texts, labels).to_dict()
-    version = write_version(home, model, {"validation": report, "packs": list(packs)})
+    predictions = fresh.classify_many(texts)
+    p_ml = [p.probability[ML_ENGINEERING] for p in predictions]
+    report = score_predictions(labels, predictions).to_dict()
+    picture, why_not = plots.draw(labels, p_ml)
+    extra = {
+        "started_by": started_by or {"via": "library", "by": "-"},
+        "drift_reference": drift.reference([drift.observe(p) for p in predictions]),
+        "plots": {"validation": PLOT_FILE if picture else None, "missing_because": why_not},
+    }
+    version = write_version(
+        home,
+        model,
+        {"validation": report, "packs": list(packs)},
+        extra=extra,
+        files={PLOT_FILE: picture} if picture else None,
+    )
     verified(home, version)
     try:
         previous: str | None = current_version(home)
@@ -150,6 +190,7 @@ def _retrain_locked(
     if previous_report and not force:
         reason = refusal(report, previous_report, tolerance)
         if reason:
+            note_refused(home, version, reason)
             raise PromotionRefused(
                 f"version {version} {reason} than the serving {previous} on the validation "
                 "postings; it was kept unpromoted. Use --force to promote anyway"

@@ -54,7 +54,9 @@ def _documented(app: Flask, response: TestResponse, path: str, method: str) -> N
 # test_the_write_table_is_complete until it is added here, and then every auth case below.
 WRITES = [
     ("DELETE", "/api/v1/phrases/1"),  # remove a phrase
+    ("DELETE", "/api/v1/models/shadow"),  # stop shadowing
     ("POST", "/api/v1/models/rollback"),  # move CURRENT back
+    ("POST", "/api/v1/models/shadow"),  # start shadowing
     ("POST", "/api/v1/phrases"),  # add phrases
     ("POST", "/api/v1/retrain"),  # train and promote
 ]

@@ -123,3 +123,27 @@ def test_train_reads_the_packs_from_rolelens_fixtures(
     result = CliRunner().invoke(cli, ["train", "--force"])
     assert result.exit_code == 2
     assert f"{tmp_path / 'no-packs' / 'phrases'}" in result.output
+
+
+def test_train_keeps_rolelens_keep_versions_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained_home: Path
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    monkeypatch.setenv("ROLELENS_KEEP_VERSIONS", "1")
+    first = json.loads(CliRunner().invoke(cli, ["train", "--force", "--json"]).output)
+    assert first["pruned"] == [], "the version that served before is protected"
+    second = CliRunner().invoke(cli, ["train", "--force", "--json"])
+    assert json.loads(second.output)["pruned"] == [first["previous"]]
+    third = CliRunner().invoke(cli, ["train", "--force", "--json"])
+    assert json.loads(third.output)["pruned"] == [first["version"]]
+
+
+def test_a_bad_keep_versions_setting_says_what_to_use(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_KEEP_VERSIONS", "lots")
+    result = runner.invoke(cli, ["train"])
+    assert result.exit_code == 2
+    assert "ROLELENS_KEEP_VERSIONS='lots': use a whole number" in result.output

@@ -28,13 +28,17 @@ def test_the_document_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
     assert spec["openapi"].startswith("3.1")
 
 
+# Pages for people (HTML and their pictures), not part of the JSON API.
+PAGES = {"static", "web.index", "models_page.page", "models_page.picture"}
+
+
 def test_every_route_of_the_app_is_documented(client: FlaskClient, spec: dict[str, Any]) -> None:
     app = client.application
     routes = {
         (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
         for rule in app.url_map.iter_rules()
         for method in rule.methods or ()
-        if method not in {"HEAD", "OPTIONS"} and rule.endpoint not in {"static", "web.index"}
+        if method not in {"HEAD", "OPTIONS"} and rule.endpoint not in PAGES
     }
     documented = {
         (path, method)
