@@ -9,7 +9,18 @@ from typing import Any
 
 from flask import Flask
 
-from service import admin, api, errors, health, metrics, ratelimit, requestlog, security, web
+from service import (
+    admin,
+    api,
+    bodies,
+    errors,
+    health,
+    metrics,
+    ratelimit,
+    requestlog,
+    security,
+    web,
+)
 from service.config import APP_DEFAULTS, data_home
 from service.model_holder import ModelHolder
 
@@ -36,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     requestlog.init_app(app)
     metrics.init_app(app)
+    bodies.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)

@@ -26,6 +26,7 @@ from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
 from service.logformat import check_format
+from service.ports import PortUnavailable, check_free
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import plot, read_labeled, score
 from training.retrain import SOURCES, retrain
@@ -233,6 +234,10 @@ def serve(host: str, port: int, workers: int | None) -> None:
         multiproc.prepare()  # before gunicorn imports prometheus-client: see service.multiproc
     except (ValueError, multiproc.MetricsDirError) as exc:
         raise BadInput(str(exc)) from None
+    try:
+        check_free(host, port)
+    except PortUnavailable as exc:
+        raise Failed(str(exc)) from None
     home = data_home()
     try:
         version = current_version(home)
