@@ -46,6 +46,7 @@ class BatchOptions:
     jobs: int = 1
     chunk_rows: int = 256
     chunk_chars: int = 4_000_000
+    max_chars: int | None = None  # a longer posting is that row's error, not classified
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,9 @@ class _Chunk:
     texts: list[str]
 
 
-def _posting(record: Record, table: Table) -> tuple[str | None, str | None]:
+def _posting(
+    record: Record, table: Table, max_chars: int | None = None
+) -> tuple[str | None, str | None]:
     """The text to classify for ``record``, or the error that stops it."""
     values = record.values
     if not values and record.problem:
@@ -112,6 +115,8 @@ def _posting(record: Record, table: Table) -> tuple[str | None, str | None]:
         title = values.get(table.title_column)
         if isinstance(title, str) and title.strip():
             text = f"{title}\n{text}"
+    if max_chars is not None and len(text) > max_chars:
+        return None, f"the posting is {len(text)} characters; the limit is {max_chars}"
     return text, None
 
 
@@ -119,7 +124,7 @@ def _chunks(table: Table, options: BatchOptions) -> Iterator[_Chunk]:
     chunk = _Chunk([], [], [])
     chars = 0
     for record in table.reader:
-        text, error = _posting(record, table)
+        text, error = _posting(record, table, options.max_chars)
         chunk.records.append(record)
         chunk.errors.append(error)
         if text is not None:

@@ -38,6 +38,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["ADMIN_TOKEN"] = os.environ["ROLELENS_ADMIN_TOKEN"]
     if config is not None:
         app.config.from_mapping(config)
+    # The body as a whole is bounded by MAX_CONTENT_LENGTH; a second, smaller bound on one
+    # form field would only refuse a CSV sent as a multipart part without a filename.
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     home = Path(str(app.config["HOME"])) if app.config["HOME"] else data_home()
     app.config["HOME"] = str(home)
     app.json.sort_keys = False  # type: ignore[attr-defined]

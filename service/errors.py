@@ -82,6 +82,16 @@ def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge):
         limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+        if request.content_length is not None and request.content_length <= limit:
+            parts = int(current_app.config["MAX_FORM_PARTS"])
+            return problem(  # the body fits: werkzeug refused the number of form parts
+                413,
+                "limit_exceeded",
+                f"the multipart body has more than {parts} parts; send the CSV as one file "
+                f"part (curl -F file=@postings.csv), or raise {LIMIT_NAMES['MAX_FORM_PARTS']}",
+                limit=parts,
+                setting=LIMIT_NAMES["MAX_FORM_PARTS"],
+            )
         return problem(
             413,
             "limit_exceeded",
