@@ -19,9 +19,10 @@ from service.auth import admin_only
 from service.errors import ApiProblem
 from service.metrics import metrics
 from service.postings import read_json
-from training.errors import PhraseNotFound, PromotionRefused, RetrainBusy, TrainingError
+from training import jobs
+from training.errors import PhraseNotFound, RetrainBusy, TrainingError
 from training.registry import list_versions
-from training.retrain import SOURCES, open_store, retrain, rollback
+from training.retrain import SOURCES, open_store, rollback
 from training.store import check_name
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
@@ -142,24 +143,45 @@ def remove_phrase(phrase_id: int) -> Response:
 
 @bp.post("/retrain")
 @admin_only
-def retrain_now() -> Response:
-    """Train on the packs and the store, check, and promote if good enough."""
+def retrain_now() -> tuple[Response, int, dict[str, str]]:
+    """Start a retrain job (train on the packs and the store, check, promote if good enough)."""
     body = _object('{"force": false}', frozenset({"force", "packs"})) if request.get_data() else {}
     packs = body.get("packs", list(SOURCES))
     if not isinstance(packs, list) or not packs or any(p not in SOURCES for p in packs):
         raise ApiProblem(
             422, "invalid_field", f"packs must be a list of: {', '.join(SOURCES)}", field="packs"
         )
+    force = _flag(body, "force")
     try:
-        with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
-            result = retrain(_home(), packs, force=_flag(body, "force"))
-    except PromotionRefused as exc:
-        raise ApiProblem(409, "promotion_refused", str(exc)) from None
-    except RetrainBusy as exc:
-        raise ApiProblem(409, "retrain_running", str(exc)) from None
-    except TrainingError as exc:
-        raise ApiProblem(422, "training_failed", str(exc)) from None
-    return jsonify(result.to_dict())
+        job = jobs.start(_home(), packs, force)
+    except jobs.JobBusy as exc:
+        href = _job_href(exc.job_id)
+        raise ApiProblem(
+            409,
+            "retrain_running",
+            f"a retrain is running already: {href}; wait until its status is no longer "
+            "queued or running, then retrain again",
+            href=href,
+        ) from None
+    href = _job_href(job.id)
+    answer = jsonify({"id": job.id, "status": job.status, "href": href})
+    return answer, 202, {"Location": href}
+
+
+def _job_href(job_id: str) -> str:
+    return f"{bp.url_prefix}/jobs/{job_id}"
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str) -> Response:
+    """A retrain job: queued, running, promoted, refused or failed, with figures or a reason."""
+    try:
+        job = jobs.get(_home(), job_id)
+    except jobs.JobNotFound as exc:
+        raise ApiProblem(404, "not_found", str(exc)) from None
+    if job.status not in jobs.ACTIVE and jobs.mark_counted(_home(), job_id) is not None:
+        metrics().count_outcome("retrain", job.status)
+    return jsonify({**job.to_dict(), "href": _job_href(job.id)})
 
 
 @bp.get("/models")

@@ -56,18 +56,21 @@ def _deadline(seconds: float) -> AbstractContextManager[Any]:
     return nullcontext()
 
 
-def _read(stream: Any, limit: int, seconds: float) -> bytes:
+def _read(stream: Any, limit: int, seconds: float, length: int | None) -> bytes:
+    """The body: ``length`` bytes, or up to the end of a chunked (terminated) stream."""
     parts: list[bytes] = []
     size = 0
+    want = limit + 1 if length is None else length
     with _deadline(seconds):
-        while True:
-            piece = stream.read(min(CHUNK, limit + 1 - size))
+        while size < want:
+            piece = stream.read(min(CHUNK, want - size))
             if not piece:
                 return b"".join(parts)
             parts.append(piece)
             size += len(piece)
             if size > limit:
                 raise _TooLarge
+    return b"".join(parts)
 
 
 class WholeBody:
@@ -86,15 +89,19 @@ class WholeBody:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         length = environ.get("CONTENT_LENGTH") or ""
         limit, seconds = self.settings()
-        if chunked or (length.isdigit() and 0 < int(length) <= limit):
-            self._buffer(environ, limit, seconds)
+        if chunked:
+            self._buffer(environ, limit, seconds, None)
+        elif length.isdigit() and 0 < int(length) <= limit:
+            self._buffer(environ, limit, seconds, int(length))
         return self.app(environ, start_response)
 
-    def _buffer(self, environ: dict[str, Any], limit: int, seconds: float) -> None:
+    def _buffer(
+        self, environ: dict[str, Any], limit: int, seconds: float, length: int | None
+    ) -> None:
         problem: tuple[int, str, str] | None = None
         data = b""
         try:
-            data = _read(environ["wsgi.input"], limit, seconds)
+            data = _read(environ["wsgi.input"], limit, seconds, length)
         except _TooLarge:
             setting = LIMIT_NAMES["MAX_CONTENT_LENGTH"]
             problem = (

@@ -160,6 +160,10 @@ class Metrics:
             raise
         counter.labels("promoted").inc()
 
+    def count_outcome(self, action: str, status: str) -> None:
+        """Count one finished job by its status (``promoted``, ``refused``, else ``failed``)."""
+        self.admin[action].labels(status if status in ("promoted", "refused") else "failed").inc()
+
     def exposition(self) -> bytes:
         """The text exposition: every worker's counts in multiprocess mode, else this app's."""
         if not os.environ.get(MULTIPROC_ENV):

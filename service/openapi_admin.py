@@ -120,15 +120,31 @@ PATHS: Schema = {
     },
     "/api/v1/retrain": {
         "post": _op(
-            "Train, check, and promote a new model version",
+            "Start a retrain job: train, check, and promote a new model version",
             "retrain",
-            {"200": ("RetrainResult", "promoted")},
+            {"202": ("JobStarted", "started; Location names the job to poll")},
             {
-                409: "refused (validation score dropped) or a retrain is running",
-                422: "bad field or unusable phrases",
+                409: "a retrain job is running already; href names it",
+                422: "bad field",
             },
             body="RetrainRequest",
             admin=True,
+        ),
+    },
+    "/api/v1/jobs/{job_id}": {
+        "parameters": [
+            {
+                "name": "job_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+            }
+        ],
+        "get": _op(
+            "A retrain job: queued, running, promoted, refused or failed",
+            "getJob",
+            {"200": ("Job", "the job; result once promoted, detail once refused or failed")},
+            {404: "no such job"},
         ),
     },
     "/api/v1/models": {
@@ -236,6 +252,30 @@ SCHEMAS: Schema = {
             "previous": {"type": ["string", "null"]},
             "validation": _VALIDATION,
             "previous_validation": _VALIDATION,
+        },
+    },
+    "JobStarted": {
+        "type": "object",
+        "required": ["id", "status", "href"],
+        "properties": {"id": STRING, "status": {"enum": ["queued"]}, "href": STRING},
+    },
+    "Job": {
+        "type": "object",
+        "required": ["id", "status", "href", "created_at", "packs", "force"],
+        "properties": {
+            "id": STRING,
+            "status": {"enum": ["queued", "running", "promoted", "refused", "failed"]},
+            "href": STRING,
+            "created_at": STRING,
+            "started_at": {"type": ["string", "null"]},
+            "finished_at": {"type": ["string", "null"]},
+            "packs": {"type": "array", "items": {"enum": list(SOURCES)}},
+            "force": {"type": "boolean"},
+            "detail": {
+                "type": ["string", "null"],
+                "description": "why it was refused or failed, and what to do",
+            },
+            "result": {"anyOf": [_ref("RetrainResult"), {"type": "null"}]},
         },
     },
     "ModelList": {
