@@ -20,7 +20,7 @@ from service.errors import ApiProblem
 from service.metrics import metrics
 from service.postings import read_json
 from training import jobs
-from training.errors import PhraseNotFound, RetrainBusy, TrainingError
+from training.errors import RetrainBusy, TrainingError
 from training.registry import list_versions
 from training.retrain import SOURCES, open_store, rollback
 from training.store import check_name
@@ -134,10 +134,7 @@ def add_phrases() -> tuple[Response, int]:
 @admin_only
 def remove_phrase(phrase_id: int) -> Response:
     """Remove a phrase (soft: kept in the history)."""
-    try:
-        removed = open_store(_home()).remove(phrase_id, "api", _serving())
-    except PhraseNotFound as exc:
-        raise ApiProblem(404, "not_found", str(exc)) from None
+    removed = open_store(_home()).remove(phrase_id, "api", _serving())  # errors: errors.TABLE
     return jsonify(removed.to_dict())
 
 
@@ -175,10 +172,7 @@ def _job_href(job_id: str) -> str:
 @bp.get("/jobs/<job_id>")
 def job_status(job_id: str) -> Response:
     """A retrain job: queued, running, promoted, refused or failed, with figures or a reason."""
-    try:
-        job = jobs.get(_home(), job_id)
-    except jobs.JobNotFound as exc:
-        raise ApiProblem(404, "not_found", str(exc)) from None
+    job = jobs.get(_home(), job_id)
     if job.status not in jobs.ACTIVE and jobs.mark_counted(_home(), job_id) is not None:
         metrics().count_outcome("retrain", job.status)
     return jsonify({**job.to_dict(), "href": _job_href(job.id)})
@@ -223,10 +217,6 @@ def rollback_now() -> Response:
             "rollback", refused=(ModelNotFound, RetrainBusy, ArtifactError, TrainingError)
         ):
             now = rollback(_home(), version)
-    except ModelNotFound as exc:
-        raise ApiProblem(404, "not_found", str(exc)) from None
-    except RetrainBusy as exc:
-        raise ApiProblem(409, "retrain_running", str(exc)) from None
-    except (ArtifactError, TrainingError) as exc:
+    except (ArtifactError, TrainingError) as exc:  # others: errors.TABLE
         raise ApiProblem(409, "version_unusable", f"{exc}; the serving version stays") from None
     return jsonify({"serving": now, "previous": before})

@@ -16,7 +16,7 @@ import click
 
 from classifier.artifacts import current_version
 from classifier.batch_input import TEXT_COLUMNS
-from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
+from classifier.errors import ModelNotFound
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
@@ -25,37 +25,25 @@ from service.cli_batch import batch
 from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
+from service.errors import BadInput, Failed, describe, rule_for
 from service.logformat import check_format
-from service.ports import PortUnavailable, check_free
-from training.errors import PromotionRefused, TrainingError
+from service.ports import check_free
 from training.evaluate import plot, read_labeled, score
 from training.retrain import SOURCES, retrain
 
 
-class Failed(click.ClickException):
-    """The command could not do its work (exit code 1)."""
-
-    exit_code = 1
-
-
-class BadInput(click.ClickException):
-    """The input or the request was at fault (exit code 2)."""
-
-    exit_code = 2
-
-
 class Group(click.Group):
-    """Turns rolelens errors into one line on stderr and the documented exit code."""
+    """Turns rolelens errors into one line on stderr and the exit code of ``errors.TABLE``."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except PromotionRefused as exc:
-            raise Failed(str(exc)) from None
-        except (InvalidPosting, TrainingError, ModelNotFound) as exc:
-            raise BadInput(str(exc)) from None
-        except RolelensError as exc:
-            raise Failed(str(exc)) from None
+        except Exception as exc:
+            rule = rule_for(exc)
+            if rule is None:
+                raise
+            shown = describe(exc, data_home())
+            raise (Failed(shown) if rule.exit_code == 1 else BadInput(shown)) from None
 
 
 @click.group(cls=Group)
@@ -234,10 +222,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
         multiproc.prepare()  # before gunicorn imports prometheus-client: see service.multiproc
     except (ValueError, multiproc.MetricsDirError) as exc:
         raise BadInput(str(exc)) from None
-    try:
-        check_free(host, port)
-    except PortUnavailable as exc:
-        raise Failed(str(exc)) from None
+    check_free(host, port)
     home = data_home()
     try:
         version = current_version(home)

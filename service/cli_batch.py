@@ -28,14 +28,9 @@ from classifier.batch_run import BatchOptions, Table, open_table, run_batch
 from classifier.batch_summary import BatchSummary
 from classifier.errors import UnusableInput
 from service.config import data_home
+from service.errors import BadInput
 
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-
-class BadInput(click.ClickException):
-    """The input cannot be used: exit 2 with what to fix."""
-
-    exit_code = 2
 
 
 class Interrupted(click.ClickException):

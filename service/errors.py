@@ -1,30 +1,50 @@
-"""Every error as ``application/problem+json`` (RFC 9457), with a ``detail`` saying what to fix.
+"""The errors of the service, and the one table that says how each is reported.
 
 ::
 
-    ApiProblem (Exception)          raised by views: a status, a short code and a detail
-    werkzeug HTTPException          404, 405, 413 (body over MAX_CONTENT_LENGTH), ...
-    ModelUnavailable                no model could be loaded: 503
-    any other exception             500, logged with its traceback, detail kept generic
+    ApiProblem (Exception)              raised by views: a status, a short code and a detail
+    ModelUnavailable (RolelensError)    no model could be loaded
+    PortUnavailable (RolelensError)     ``rolelens serve``: the address is taken
+    Failed, BadInput (ClickException)   the CLI's one-line errors, exit codes 1 and 2
 
-A problem has ``type`` (``about:blank``: the status says what kind), ``title`` (the status
-phrase), ``status``, ``detail``, ``instance`` (the request path) and ``code``, a stable
-machine-readable name; problems about a limit also carry ``limit`` and ``setting``. An
+:data:`TABLE` maps each exception rolelens raises on purpose, and a full disk (``ENOSPC``,
+SQLite's "database or disk is full"), to an HTTP status, a problem ``code`` and a CLI exit
+code; :func:`rule_for` looks one up. The Flask handlers below and the ``rolelens`` command
+group both answer from it, so a refused promotion is a 409 over HTTP and exit code 1 in a
+shell, wherever it is raised. Werkzeug's own HTTP errors (404, 405, 413, ...) are problems
+too; anything else is a 500, logged with its traceback, its detail kept generic.
+
+A problem (RFC 9457) has ``type`` (``about:blank``: the status says what kind), ``title``
+(the status phrase), ``status``, ``detail``, ``instance`` (the request path) and ``code``, a
+stable machine-readable name; problems about a limit also carry ``limit`` and ``setting``. An
 ``ApiProblem`` may add response headers: the rate limit's 429 sends ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from classifier.errors import (
+    ArtifactError,
+    InvalidPosting,
+    ModelNotFound,
+    RolelensError,
+    UnusableInput,
+)
 from service.config import LIMIT_NAMES
-from service.model_holder import ModelUnavailable
+from training.errors import PhraseNotFound, PromotionRefused, RetrainBusy, TrainingError
+from training.jobs import JobBusy, JobNotFound
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("rolelens.errors")
@@ -37,6 +57,83 @@ ADVICE = {
     413: "the request body is too large",
     415: "send the body as application/json",
 }
+
+
+class ModelUnavailable(RolelensError, RuntimeError):
+    """No model could be loaded; the message says why and what to do."""
+
+
+class PortUnavailable(RolelensError, OSError):
+    """The address cannot be bound; the message says who holds it and what to do."""
+
+
+class Failed(click.ClickException):
+    """The command could not do its work (exit code 1)."""
+
+    exit_code = 1
+
+
+class BadInput(click.ClickException):
+    """The input or the request was at fault (exit code 2)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one kind of error is reported: HTTP status, problem code, CLI exit code."""
+
+    kind: type[BaseException]
+    status: int
+    code: str
+    exit_code: int
+
+
+class StorageFull(RolelensError, OSError):
+    """The data directory's disk (or SQLite file) is full; raised by no one, used as a key."""
+
+
+#: First match wins, so a subclass comes before its base.
+TABLE = (
+    Rule(StorageFull, 507, "storage_full", 1),
+    Rule(PromotionRefused, 409, "promotion_refused", 1),
+    Rule(PhraseNotFound, 404, "not_found", 2),
+    Rule(JobNotFound, 404, "not_found", 2),
+    Rule(InvalidPosting, 422, "invalid_field", 2),
+    Rule(UnusableInput, 422, "unusable_input", 2),
+    Rule(TrainingError, 422, "training_failed", 2),
+    Rule(RetrainBusy, 409, "retrain_running", 1),
+    Rule(JobBusy, 409, "retrain_running", 1),
+    Rule(ModelUnavailable, 503, "model_unavailable", 1),
+    Rule(ModelNotFound, 404, "not_found", 2),
+    Rule(ArtifactError, 409, "version_unusable", 1),
+    Rule(PortUnavailable, 503, "port_unavailable", 1),
+    Rule(RolelensError, 500, "internal_error", 1),
+)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the disk (or the SQLite database) is full."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def rule_for(exc: BaseException) -> Rule | None:
+    """The rule of :data:`TABLE` for ``exc``, or None for an error no rule covers."""
+    if disk_full(exc):
+        return TABLE[0]
+    return next((rule for rule in TABLE[1:] if isinstance(exc, rule.kind)), None)
+
+
+def describe(exc: BaseException, home: Path) -> str:
+    """The one-line message for ``exc``; a full disk names the data directory ``home``."""
+    if disk_full(exc):
+        return (
+            f"the data directory {home} is full ({exc}); free space there, or set "
+            "ROLELENS_HOME to a directory with room, then try again"
+        )
+    return str(exc)
 
 
 class ApiProblem(Exception):
@@ -120,15 +217,17 @@ def _api_problem(exc: ApiProblem) -> Response:
     return response
 
 
-def _unavailable(exc: ModelUnavailable) -> Response:
-    response = problem(503, "model_unavailable", str(exc))
-    response.headers["Retry-After"] = "5"
-    return response
-
-
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    rule = rule_for(exc)
+    if rule is not None and rule.status != 500:
+        if rule.status == 507:
+            log.error("%s %s: %s", request.method, request.path, exc)
+        response = problem(rule.status, rule.code, describe(exc, Path(current_app.config["HOME"])))
+        if rule.status == 503:
+            response.headers["Retry-After"] = "5"
+        return response
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(
         500,
@@ -141,6 +240,5 @@ def _unexpected(exc: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the problem+json handlers on ``app``."""
     app.register_error_handler(ApiProblem, _api_problem)
-    app.register_error_handler(ModelUnavailable, _unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

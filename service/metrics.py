@@ -36,7 +36,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from classifier.prediction import Prediction
-from service.model_holder import ModelHolder, ModelUnavailable
+from service.errors import ModelUnavailable
+from service.model_holder import ModelHolder
 from service.multiproc import ENV as MULTIPROC_ENV
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -12,9 +12,7 @@ import os
 import socket
 from pathlib import Path
 
-
-class PortUnavailable(OSError):
-    """The address cannot be bound; the message says who holds it and what to do."""
+from service.errors import PortUnavailable
 
 
 def _listening_inodes(port: int) -> set[str]:

@@ -270,8 +270,9 @@ def run(home: Path, job_id: str, retrain_fn: Callable[..., RetrainResult] = retr
         if "empty vocabulary" not in str(exc):
             raise
         return _finish(home, job_id, status="failed", detail=EMPTY_VOCABULARY)
-    except OSError as exc:
-        return _finish(home, job_id, status="failed", detail=f"{exc}; the serving version stays")
+    except OSError as exc:  # a full disk, for one: the data directory needs room
+        detail = f"{exc} (data directory {home}); the serving version stays"
+        return _finish(home, job_id, status="failed", detail=detail)
     return _finish(home, job_id, status="promoted", result=result.to_dict())
 
 
