@@ -20,6 +20,7 @@ APP_DEFAULTS: dict[str, Any] = {
     "BODY_TIMEOUT": 10.0,  # seconds for a request body to arrive whole (else 408)
     "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
     "ADMIN_TOKEN": None,  # bearer token for writes over HTTP; None: writes are refused
+    "ALLOWED_HOSTS": None,  # Host names besides loopback and the bound address ("a,b"; "*": any)
     "RATE_LIMIT": None,  # e.g. "60/minute": requests per client address to /api/, per worker
 }
 
