@@ -10,6 +10,13 @@ from training.retrain import SOURCES
 Schema = dict[str, Any]
 LABEL: Schema = {"type": "string", "enum": list(LABELS)}
 STRING: Schema = {"type": "string"}
+BOOLEAN: Schema = {"type": "boolean"}
+_BY: Schema = {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,64}$"}
+# One line of 3 to 300 characters (white space around it aside) that starts with a word.
+_PHRASE: Schema = {
+    "type": "string",
+    "pattern": r"^\s*[^\W\d_]{2}[^\x00-\x1f\x7f-\x9f]{0,297}[^\s\x00-\x1f\x7f-\x9f]\s*$",
+}
 
 
 def _ref(name: str) -> Schema:
@@ -55,7 +62,8 @@ def _op(
     }
     op: Schema = {"summary": summary, "operationId": op_id, "responses": responses}
     if body:
-        op["requestBody"] = {"required": False, "content": _content(_ref(body))}
+        required = body == "AddPhrasesRequest"  # retrain and rollback may send none
+        op["requestBody"] = {"required": required, "content": _content(_ref(body))}
     if admin:
         op["security"] = [{"adminToken": []}]
     if query:
@@ -210,17 +218,26 @@ SCHEMAS: Schema = {
         },
     },
     "AddPhrasesRequest": {
-        "type": "object",
-        "description": "one phrase (text, label) or many (phrases); by names the author. "
-        "A phrase is one line of 3 to 300 characters holding a word.",
-        "anyOf": [{"required": ["text", "label"]}, {"required": ["phrases"]}],
-        "properties": {
-            "text": STRING,
-            "label": LABEL,
-            "by": {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,64}$"},
-            "atomic": {"type": "boolean"},
-            "phrases": {"type": "array", "items": _PHRASE_IN, "minItems": 1},
-        },
+        "description": "one phrase (text, label) or many (phrases), not both; by names the "
+        "author. A phrase is one line of 3 to 300 characters holding a word.",
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["text", "label"],
+                "additionalProperties": False,
+                "properties": {"text": _PHRASE, "label": LABEL, "by": _BY, "atomic": BOOLEAN},
+            },
+            {
+                "type": "object",
+                "required": ["phrases"],
+                "additionalProperties": False,
+                "properties": {
+                    "phrases": {"type": "array", "items": _PHRASE_IN, "minItems": 1},
+                    "by": _BY,
+                    "atomic": BOOLEAN,
+                },
+            },
+        ],
     },
     "AddReport": {
         "type": "object",
