@@ -6,7 +6,7 @@ docs/service.md):
 - gevent workers: each connection is a greenlet, so a client that sends its request slowly,
   or nothing, holds a few kilobytes, not a worker. With sync workers, 20 connections
   trickling a byte every 0.5 s let 0 of 3 normal classify requests through in 15 s; with
-  gevent, 200 such connections left classify at p50 12 ms, p99 52 ms, 0 failures. Classify
+  gevent, 200 such connections for 60 s left classify at p50 8 ms, p99 40 ms, 0 failures. Classify
   itself is CPU work that holds the GIL, so a greenlet runs it to the end and the hub goes
   on with the other connections between requests;
 - request read time limits: the request line and headers must arrive within ``keepalive``
