@@ -145,22 +145,18 @@ def add_phrases() -> tuple[Response, int]:
 @admin_only
 def remove_phrase(phrase_id: int) -> Response:
     """Remove a phrase (soft: kept in the history)."""
-    from training.errors import PhraseNotFound
     from training.store import open_store
 
-    try:
-        removed = open_store(_home(), _fixtures()).remove(phrase_id, "api", _serving())
-    except PhraseNotFound as exc:
-        raise ApiProblem(404, "not_found", str(exc)) from None
+    removed = open_store(_home(), _fixtures()).remove(phrase_id, "api", _serving())  # errors.TABLE
     return jsonify(removed.to_dict())
 
 
 @bp.post("/retrain")
 @admin_only
-def retrain_now() -> Response:
-    """Train on the packs and the store, check, and promote if good enough."""
-    from training.errors import PromotionRefused, RetrainBusy, TrainingError
-    from training.retrain import retrain
+def retrain_now() -> tuple[Response, int, dict[str, str]]:
+    """Start a retrain job (train on the packs and the store, check, promote if good enough)."""
+    from training import jobs
+    from training.errors import JobBusy
 
     body = (
         _object('{"force": false}', frozenset({"force", "packs", "by"}))
@@ -172,23 +168,43 @@ def retrain_now() -> Response:
         raise ApiProblem(
             422, "invalid_field", f"packs must be a list of: {', '.join(SOURCES)}", field="packs"
         )
+    force = _flag(body, "force")
     try:
-        with metrics().outcome("retrain", refused=(PromotionRefused, RetrainBusy)):
-            result = retrain(
-                _home(),
-                packs,
-                force=_flag(body, "force"),
-                keep=keep_versions(current_app.config["KEEP_VERSIONS"]),
-                started_by={"via": "http", "by": _author(body)},
-                fixtures=_fixtures(),
-            )
-    except PromotionRefused as exc:
-        raise ApiProblem(409, "promotion_refused", str(exc)) from None
-    except RetrainBusy as exc:
-        raise ApiProblem(409, "retrain_running", str(exc)) from None
-    except TrainingError as exc:
-        raise ApiProblem(422, "training_failed", str(exc)) from None
-    return jsonify(result.to_dict())
+        job = jobs.start(
+            _home(),
+            packs,
+            force,
+            keep=keep_versions(current_app.config["KEEP_VERSIONS"]),
+            started_by={"via": "http", "by": _author(body)},
+            fixtures=_fixtures(),
+        )
+    except JobBusy as exc:
+        href = _job_href(exc.job_id)
+        raise ApiProblem(
+            409,
+            "retrain_running",
+            f"a retrain is running already: {href}; wait until its status is no longer "
+            "queued or running, then retrain again",
+            href=href,
+        ) from None
+    href = _job_href(job.id)
+    answer = jsonify({"id": job.id, "status": job.status, "href": href})
+    return answer, 202, {"Location": href}
+
+
+def _job_href(job_id: str) -> str:
+    return f"{bp.url_prefix}/jobs/{job_id}"
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str) -> Response:
+    """A retrain job: queued, running, promoted, refused or failed, with figures or a reason."""
+    from training import jobs
+
+    job = jobs.get(_home(), job_id)
+    if job.status not in jobs.ACTIVE and jobs.mark_counted(_home(), job_id) is not None:
+        metrics().count_outcome("retrain", job.status)
+    return jsonify({**job.to_dict(), "href": _job_href(job.id)})
 
 
 @bp.get("/models")
@@ -218,10 +234,6 @@ def rollback_now() -> Response:
             "rollback", refused=(ModelNotFound, RetrainBusy, ArtifactError, TrainingError)
         ):
             now = rollback(_home(), version)
-    except ModelNotFound as exc:
-        raise ApiProblem(404, "not_found", str(exc)) from None
-    except RetrainBusy as exc:
-        raise ApiProblem(409, "retrain_running", str(exc)) from None
-    except (ArtifactError, TrainingError) as exc:
+    except (ArtifactError, TrainingError) as exc:  # others: errors.TABLE
         raise ApiProblem(409, "version_unusable", f"{exc}; the serving version stays") from None
     return jsonify({"serving": now, "previous": before})

@@ -12,6 +12,7 @@ from flask import Flask
 from service import (
     admin,
     api,
+    bodies,
     errors,
     health,
     metrics,
@@ -40,6 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["ADMIN_TOKEN"] = os.environ["ROLELENS_ADMIN_TOKEN"]
     if config is not None:
         app.config.from_mapping(config)
+    # The body as a whole is bounded by MAX_CONTENT_LENGTH; a second, smaller bound on one
+    # form field would only refuse a CSV sent as a multipart part without a filename.
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     home = Path(str(app.config["HOME"])) if app.config["HOME"] else data_home()
     app.config["HOME"] = str(home)
     app.config["KEEP_VERSIONS"] = keep_versions(app.config["KEEP_VERSIONS"])
@@ -51,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     requestlog.init_app(app)
     watch.init_app(app)
     metrics.init_app(app)
+    bodies.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(watch_api.bp)

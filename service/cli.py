@@ -20,12 +20,13 @@ from typing import Any
 import click
 
 from classifier.artifacts import current_version
-from classifier.errors import InvalidPosting, ModelNotFound, RolelensError
+from classifier.errors import ModelNotFound
 from classifier.labels import HEADLINE, ML_ENGINEERING, NEITHER, SOURCES, TOWARD
 from classifier.prediction import Prediction
 from service import multiproc
 from service.config import data_home, fixtures_home, keep_versions
-from training.errors import PromotionRefused, TrainingError
+from service.errors import BadInput, Failed, describe, rule_for
+from service.ports import check_free
 
 # Subcommands defined in modules that are slow to import: loaded only when run, their
 # one-line help kept here for ``rolelens --help``.
@@ -42,20 +43,9 @@ LAZY_COMMANDS = {
 }
 
 
-class Failed(click.ClickException):
-    """The command could not do its work (exit code 1)."""
-
-    exit_code = 1
-
-
-class BadInput(click.ClickException):
-    """The input or the request was at fault (exit code 2)."""
-
-    exit_code = 2
-
-
 class Group(click.Group):
-    """Turns rolelens errors into one line on stderr and the documented exit code, and loads
+    """Turns rolelens errors into one line on stderr and the exit code of
+    ``errors.TABLE``, and loads
     the commands of :data:`LAZY_COMMANDS` only when one of them runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -85,12 +75,12 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except PromotionRefused as exc:
-            raise Failed(str(exc)) from None
-        except (InvalidPosting, TrainingError, ModelNotFound) as exc:
-            raise BadInput(str(exc)) from None
-        except RolelensError as exc:
-            raise Failed(str(exc)) from None
+        except Exception as exc:
+            rule = rule_for(exc)
+            if rule is None:
+                raise
+            shown = describe(exc, data_home())
+            raise (Failed(shown) if rule.exit_code == 1 else BadInput(shown)) from None
 
 
 @click.group(cls=Group)
@@ -309,6 +299,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
         multiproc.prepare()  # before gunicorn imports prometheus-client: see service.multiproc
     except (ValueError, multiproc.MetricsDirError) as exc:
         raise BadInput(str(exc)) from None
+    check_free(host, port)
     home = data_home()
     try:
         version = current_version(home)

@@ -17,8 +17,11 @@ APP_DEFAULTS: dict[str, Any] = {
     "MAX_POSTING_CHARS": 50_000,  # one posting (title included), characters
     "MAX_BATCH_SIZE": 100,  # postings in one batch request
     "MAX_BATCH_ROWS": 10_000,  # rows of one CSV sent to the batch endpoint
+    "MAX_FORM_PARTS": 1_000,  # parts of one multipart body
+    "BODY_TIMEOUT": 10.0,  # seconds for a request body to arrive whole (else 408)
     "RELOAD_INTERVAL": 1.0,  # seconds between looks at models/CURRENT, per worker
     "ADMIN_TOKEN": None,  # bearer token for writes over HTTP; None: writes are refused
+    "ALLOWED_HOSTS": None,  # Host names besides loopback and the bound address ("a,b"; "*": any)
     "RATE_LIMIT": None,  # e.g. "60/minute": requests per client address to /api/, per worker
     "SHADOW_KEEP_TEXT": False,  # keep the text of postings the shadow disagreed on
     "DRIFT_WINDOW": 500,  # recent postings drift is measured on (shared by all workers)
@@ -33,6 +36,7 @@ LIMIT_NAMES = {
     "MAX_POSTING_CHARS": "ROLELENS_MAX_POSTING_CHARS",
     "MAX_BATCH_SIZE": "ROLELENS_MAX_BATCH_SIZE",
     "MAX_BATCH_ROWS": "ROLELENS_MAX_BATCH_ROWS",
+    "MAX_FORM_PARTS": "ROLELENS_MAX_FORM_PARTS",
 }
 
 

@@ -1,18 +1,27 @@
 """gunicorn settings for ``make run`` and ``rolelens serve`` (``-c python:service.gunicorn_conf``).
 
-Chosen by measurement with ``bench/http.py`` (figures in docs/service.md). Classifying is CPU
-work that holds the GIL, so:
+Chosen by measurement with ``bench/http.py`` and ``bench/slow_clients.py`` (figures in
+docs/service.md):
 
-- sync workers, one thread each: threads in one process queue behind the GIL, and with
-  ``gthread`` (2 or 4 threads) classify's p99 at 8 connections was 3.8-5.4 x its p50
-  against 1.3-1.7 x with sync workers, for no more throughput;
+- gevent workers: each connection is a greenlet, so a client that sends its request slowly,
+  or nothing, holds a few kilobytes, not a worker. With sync workers, 20 connections
+  trickling a byte every 0.5 s let 0 of 3 normal classify requests through in 15 s; with
+  gevent, 200 such connections for 60 s left classify at p50 8 ms, p99 40 ms, 0 failures. Classify
+  itself is CPU work that holds the GIL, so a greenlet runs it to the end and the hub goes
+  on with the other connections between requests;
+- request read time limits: the request line and headers must arrive within ``keepalive``
+  seconds (the gevent worker reads them under that timeout, and closes an idle connection
+  after it too); a body must arrive whole within ``ROLELENS_BODY_TIMEOUT`` (``service.bodies``);
+  at most ``worker_connections`` connections per worker;
 - one worker per CPU (two at least): more processes than CPUs only time-slice the same
   CPUs (4 workers on 2 CPUs gave the same throughput, within noise, and a worse tail in
   half the runs);
 - preload: the code is imported once in the master and shared by the forked workers (two
   workers serving 3.0-4.4 s after start, against 3.7-5.6 s without). The model is loaded
   after the fork, in each worker (``post_worker_init``), because each worker's holder
-  follows ``models/CURRENT`` itself.
+  follows ``models/CURRENT`` itself;
+- a worker whose master is gone stops within about a second (gevent workers check their
+  parent every second) and gives in-flight requests ``graceful_timeout`` to finish.
 
 ``WEB_CONCURRENCY`` or ``--workers`` change the worker count; ``GUNICORN_CMD_ARGS`` adds flags.
 ``ROLELENS_LOG_FORMAT`` (``text`` or ``json``) and ``ROLELENS_LOG_LEVEL`` shape the logs;
@@ -30,11 +39,12 @@ from service.logformat import log_config
 
 bind = "127.0.0.1:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 1))
-worker_class = "sync"
-threads = 1
+worker_class = "gevent"
+worker_connections = 1000
+keepalive = 2  # seconds: for a request's line and headers to arrive, and idle keep-alive
 preload_app = True
 timeout = 30
-graceful_timeout = 10
+graceful_timeout = 5
 # gunicorn 24+ opens a control socket at one fixed path in $HOME; several servers (tests,
 # benchmark) would fight over it and nothing here uses it. Older versions ignore the name.
 control_socket_disable = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,26 @@ from flask import g, has_request_context
 FORMATS = ("text", "json")
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "model_version", "request_id")
 TEXT_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: any of them in a
+# logged value (a request path, a header) could start a forged line or hide part of one.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with each control character written as a visible escape (``\\n``, ``\\x1b``)."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class TextFormatter(logging.Formatter):
+    """The human line, with control characters in the message escaped (tracebacks kept)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        shown = logging.makeLogRecord(
+            {**record.__dict__, "message": escape_controls(record.message)}
+        )
+        return super().formatMessage(shown)
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,12 +53,13 @@ class JsonFormatter(logging.Formatter):
             .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": escape_controls(record.getMessage()),
             "process": record.process,
         }
         for key in REQUEST_FIELDS:
             if hasattr(record, key):  # null when known to be absent (no model on a 404)
-                entry[key] = getattr(record, key)
+                value = getattr(record, key)
+                entry[key] = escape_controls(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -77,7 +99,7 @@ def log_config(log_format: str | None, level: str | None) -> dict[str, Any]:
     formatter = (
         {"()": f"{__name__}.JsonFormatter"}
         if check_format(log_format) == "json"
-        else {"format": TEXT_FORMAT}
+        else {"()": f"{__name__}.TextFormatter", "fmt": TEXT_FORMAT}
     )
     stderr = {
         "class": "logging.StreamHandler",

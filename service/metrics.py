@@ -45,7 +45,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from classifier.prediction import Prediction
-from service.model_holder import ModelHolder, ModelUnavailable
+from service.errors import ModelUnavailable
+from service.model_holder import ModelHolder
 from service.multiproc import ENV as MULTIPROC_ENV
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -179,6 +180,10 @@ class Metrics:
             counter.labels("failed").inc()
             raise
         counter.labels("promoted").inc()
+
+    def count_outcome(self, action: str, status: str) -> None:
+        """Count one finished job by its status (``promoted``, ``refused``, else ``failed``)."""
+        self.admin[action].labels(status if status in ("promoted", "refused") else "failed").inc()
 
     def exposition(self) -> bytes:
         """The text exposition: every worker's counts in multiprocess mode, else this app's."""

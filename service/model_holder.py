@@ -21,15 +21,12 @@ from pathlib import Path
 from classifier.artifacts import CURRENT_FILE, current_version, models_dir
 from classifier.errors import RolelensError
 from classifier.model import RoleClassifier
+from service.errors import ModelUnavailable
 
 log = logging.getLogger("rolelens.model")
 
 Loader = Callable[[Path, str], RoleClassifier]
 Stamp = tuple[int, int, int]
-
-
-class ModelUnavailable(RolelensError, RuntimeError):
-    """No model could be loaded; the message says why and what to do."""
 
 
 def load_and_check(home: Path, version: str) -> RoleClassifier:

@@ -206,6 +206,7 @@ SCHEMAS: dict[str, Schema] = {
             "setting": {**STRING, "description": "the variable that sets the limit"},
             "allowed": {"type": "array", "items": STRING},
             "retry_after": {"type": "integer", "description": "seconds to wait (429)"},
+            "href": {**STRING, "description": "the running retrain job (409 on retrain)"},
         },
         required=("type", "title", "status", "detail"),
     ),

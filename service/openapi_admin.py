@@ -9,6 +9,13 @@ from classifier.labels import LABELS, SOURCES
 Schema = dict[str, Any]
 LABEL: Schema = {"type": "string", "enum": list(LABELS)}
 STRING: Schema = {"type": "string"}
+BOOLEAN: Schema = {"type": "boolean"}
+_BY: Schema = {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,64}$"}
+# One line of 3 to 300 characters (white space around it aside) that starts with a word.
+_PHRASE: Schema = {
+    "type": "string",
+    "pattern": r"^\s*[^\W\d_]{2}[^\x00-\x1f\x7f-\x9f]{0,297}[^\s\x00-\x1f\x7f-\x9f]\s*$",
+}
 
 
 def _ref(name: str) -> Schema:
@@ -54,7 +61,8 @@ def _op(
     }
     op: Schema = {"summary": summary, "operationId": op_id, "responses": responses}
     if body:
-        op["requestBody"] = {"required": False, "content": _content(_ref(body))}
+        required = body == "AddPhrasesRequest"  # retrain and rollback may send none
+        op["requestBody"] = {"required": required, "content": _content(_ref(body))}
     if admin:
         op["security"] = [{"adminToken": []}]
     if query:
@@ -119,15 +127,31 @@ PATHS: Schema = {
     },
     "/api/v1/retrain": {
         "post": _op(
-            "Train, check, and promote a new model version",
+            "Start a retrain job: train, check, and promote a new model version",
             "retrain",
-            {"200": ("RetrainResult", "promoted")},
+            {"202": ("JobStarted", "started; Location names the job to poll")},
             {
-                409: "refused (validation score dropped) or a retrain is running",
-                422: "bad field or unusable phrases",
+                409: "a retrain job is running already; href names it",
+                422: "bad field",
             },
             body="RetrainRequest",
             admin=True,
+        ),
+    },
+    "/api/v1/jobs/{job_id}": {
+        "parameters": [
+            {
+                "name": "job_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+            }
+        ],
+        "get": _op(
+            "A retrain job: queued, running, promoted, refused or failed",
+            "getJob",
+            {"200": ("Job", "the job; result once promoted, detail once refused or failed")},
+            {404: "no such job"},
         ),
     },
     "/api/v1/models": {
@@ -229,17 +253,26 @@ SCHEMAS: Schema = {
         },
     },
     "AddPhrasesRequest": {
-        "type": "object",
-        "description": "one phrase (text, label) or many (phrases); by names the author. "
-        "A phrase is one line of 3 to 300 characters holding a word.",
-        "anyOf": [{"required": ["text", "label"]}, {"required": ["phrases"]}],
-        "properties": {
-            "text": STRING,
-            "label": LABEL,
-            "by": {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,64}$"},
-            "atomic": {"type": "boolean"},
-            "phrases": {"type": "array", "items": _PHRASE_IN, "minItems": 1},
-        },
+        "description": "one phrase (text, label) or many (phrases), not both; by names the "
+        "author. A phrase is one line of 3 to 300 characters holding a word.",
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["text", "label"],
+                "additionalProperties": False,
+                "properties": {"text": _PHRASE, "label": LABEL, "by": _BY, "atomic": BOOLEAN},
+            },
+            {
+                "type": "object",
+                "required": ["phrases"],
+                "additionalProperties": False,
+                "properties": {
+                    "phrases": {"type": "array", "items": _PHRASE_IN, "minItems": 1},
+                    "by": _BY,
+                    "atomic": BOOLEAN,
+                },
+            },
+        ],
     },
     "AddReport": {
         "type": "object",
@@ -276,6 +309,30 @@ SCHEMAS: Schema = {
             "previous": {"type": ["string", "null"]},
             "validation": _VALIDATION,
             "previous_validation": _VALIDATION,
+        },
+    },
+    "JobStarted": {
+        "type": "object",
+        "required": ["id", "status", "href"],
+        "properties": {"id": STRING, "status": {"enum": ["queued"]}, "href": STRING},
+    },
+    "Job": {
+        "type": "object",
+        "required": ["id", "status", "href", "created_at", "packs", "force"],
+        "properties": {
+            "id": STRING,
+            "status": {"enum": ["queued", "running", "promoted", "refused", "failed"]},
+            "href": STRING,
+            "created_at": STRING,
+            "started_at": {"type": ["string", "null"]},
+            "finished_at": {"type": ["string", "null"]},
+            "packs": {"type": "array", "items": {"enum": list(SOURCES)}},
+            "force": {"type": "boolean"},
+            "detail": {
+                "type": ["string", "null"],
+                "description": "why it was refused or failed, and what to do",
+            },
+            "result": {"anyOf": [_ref("RetrainResult"), {"type": "null"}]},
         },
     },
     "ModelList": {

@@ -77,7 +77,7 @@ PARAMETERS: list[Schema] = [
     )
 ]
 
-CSV_TEXT: Schema = {"type": "string", "contentMediaType": "text/csv"}
+CSV_TEXT: Schema = {"type": "string", "contentMediaType": "text/csv", "minLength": 1}
 
 
 def with_csv(operation: Schema, max_rows: int) -> Schema:

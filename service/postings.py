@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ JSON_EXAMPLE = '{"text": "We deploy models with Kubernetes...", "title": "ML Eng
 BATCH_EXAMPLE = '{"postings": [{"id": "job-1", "text": "..."}]}'
 CLASSIFY_FIELDS = ("text", "title")
 ITEM_FIELDS = ("id", "text")
+# Codecs Python lists as text encodings that are not character sets of documents.
+NOT_CHARSETS = frozenset({"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,13 @@ def read_json(request: Request, example: str) -> Any:
             f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column "
             f"{exc.colno}); send an object like {example}",
         ) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ApiProblem(
+            400,
+            "malformed_json",
+            f"the body could not be read as JSON ({exc}); send numbers of at most a few "
+            f"digits, in an object like {example}",
+        ) from None
     except RecursionError:  # the decoder recurses once per level of [ or {
         raise ApiProblem(
             400,
@@ -71,6 +81,22 @@ def read_json(request: Request, example: str) -> Any:
             f"the body nests arrays or objects too deeply to read; send a flat object like "
             f"{example}",
         ) from None
+
+
+def _charset(name: str) -> str:
+    """``name`` if it is a character set for text that Python decodes, else a 415."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        info = None
+    if info is None or not info._is_text_encoding or info.name in NOT_CHARSETS:
+        raise ApiProblem(
+            415,
+            "unsupported_charset",
+            f"charset {name!r} is not a character set this server reads; send the text as "
+            "UTF-8 (Content-Type: text/plain; charset=utf-8)",
+        )
+    return info.name
 
 
 def check_posting(text: str, field: str, max_chars: int, setting: str) -> str:
@@ -119,10 +145,10 @@ def classify_body(request: Request, max_chars: int, setting: str) -> Posting:
     A title is put before the text, separated by a blank line, and spans index that text.
     """
     if request.mimetype == "text/plain":
-        charset = request.mimetype_params.get("charset", "utf-8")
+        charset = _charset(request.mimetype_params.get("charset", "utf-8"))
         try:
             text = request.get_data().decode(charset)
-        except (LookupError, UnicodeDecodeError) as exc:
+        except (UnicodeError, ValueError) as exc:
             raise ApiProblem(
                 400,
                 "undecodable_text",

@@ -31,9 +31,10 @@ from classifier.artifacts import shadow_version
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from classifier.prediction import Prediction
+from service.errors import ModelUnavailable
 from service.metrics import EXTENSION as METRICS
 from service.metrics import Metrics
-from service.model_holder import ModelHolder, ModelUnavailable, load_and_check
+from service.model_holder import ModelHolder, load_and_check
 from service.monitor_store import MonitorStore, ShadowCall
 
 log = logging.getLogger("rolelens.watch")

@@ -6,7 +6,9 @@
     ├── TrainingError (ValueError)      the phrases or labeled postings cannot be used as given
     │   ├── PromotionRefused            a new version scored too far below the serving one
     │   └── PhraseNotFound (LookupError) no phrase with that id in the store
-    └── RetrainBusy (RuntimeError)      another process is retraining right now
+    ├── RetrainBusy (RuntimeError)      another process is retraining right now
+    ├── JobNotFound (LookupError)       no retrain job with that id
+    └── JobBusy (RuntimeError)          a retrain job is queued or running already
 """
 
 from __future__ import annotations
@@ -28,3 +30,15 @@ class PhraseNotFound(TrainingError, LookupError):
 
 class RetrainBusy(RolelensError, RuntimeError):
     """Another process holds the retrain lock."""
+
+
+class JobNotFound(RolelensError, LookupError):
+    """No job with that id in the data directory."""
+
+
+class JobBusy(RolelensError, RuntimeError):
+    """A retrain job is queued or running already; ``job_id`` names it."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"retrain job {job_id} is still running; wait for it to finish")
+        self.job_id = job_id

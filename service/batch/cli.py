@@ -26,17 +26,12 @@ from service.batch.score import KEY_PHRASES, MAX_KEY_PHRASES, Scorer
 from service.batch.summary import BatchSummary
 from service.batch.write import atomic_text_file
 from service.config import data_home
+from service.errors import BadInput
 
 if TYPE_CHECKING:  # imported when a bar is drawn: most runs draw none
     from tqdm import tqdm
 
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-
-class BadInput(click.ClickException):
-    """The input cannot be used: exit 2 with what to fix."""
-
-    exit_code = 2
 
 
 class Interrupted(click.ClickException):

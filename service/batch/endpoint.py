@@ -45,16 +45,19 @@ def _upload(request: Request) -> tuple[bytes, str | None]:
     """The CSV bytes of the request and the uploaded file's name, if any."""
     if request.mimetype == MULTIPART:
         upload = request.files.get("file")
-        if upload is None:
-            fields = ", ".join(request.files) or "(none)"
+        if upload is not None:
+            data, name = upload.read(), upload.filename or None
+        elif "file" in request.form:  # a part without a filename: its text, as UTF-8
+            data, name = request.form["file"].encode("utf-8"), None
+        else:
+            fields = ", ".join([*request.files, *request.form]) or "(none)"
             raise ApiProblem(
                 400,
                 "missing_file",
-                f"the multipart body has no field named file (file fields: {fields}); "
+                f"the multipart body has no field named file (fields: {fields}); "
                 "upload the CSV as file, e.g. curl -F file=@postings.csv",
                 field="file",
             )
-        data, name = upload.read(), upload.filename or None
     elif request.mimetype == CSV:
         data, name = request.get_data(), None
     else:
@@ -85,7 +88,8 @@ def _options(request: Request) -> BatchOptions:
             field=unknown[0],
         )
     text, title, ident = (request.args.get(name) or None for name in PARAMETERS)
-    return BatchOptions(text, title, ident, input_format="csv", jobs=1)
+    max_chars = int(current_app.config["MAX_POSTING_CHARS"])
+    return BatchOptions(text, title, ident, input_format="csv", jobs=1, max_chars=max_chars)
 
 
 def _open(data: bytes, options: BatchOptions, name: str) -> Table:

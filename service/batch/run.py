@@ -53,6 +53,7 @@ class BatchOptions:
     jobs: int = 1
     chunk_rows: int = 256
     chunk_chars: int = 4_000_000
+    max_chars: int | None = None  # a longer posting is that row's error, not classified
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ class Chunk:
     texts: list[str]
 
 
-def _posting(record: Record, table: Table) -> tuple[str | None, str | None]:
+def _posting(
+    record: Record, table: Table, max_chars: int | None = None
+) -> tuple[str | None, str | None]:
     """The text to classify for ``record``, or the error that stops it."""
     values = record.values
     if not values and record.problem:
@@ -121,10 +124,18 @@ def _posting(record: Record, table: Table) -> tuple[str | None, str | None]:
         title = values.get(table.title_column)
         if isinstance(title, str) and title.strip():
             text = f"{title}\n{text}"
+    if max_chars is not None and len(text) > max_chars:
+        return None, f"the posting is {len(text)} characters; the limit is {max_chars}"
     return text, None
 
 
-def chunks(records: Iterable[Record], table: Table, rows: int, chars: int) -> Iterator[Chunk]:
+def chunks(
+    records: Iterable[Record],
+    table: Table,
+    rows: int,
+    chars: int,
+    max_chars: int | None = None,
+) -> Iterator[Chunk]:
     """``records`` in chunks of ``rows`` records, or fewer once their texts reach ``chars``.
 
     Args:
@@ -132,11 +143,12 @@ def chunks(records: Iterable[Record], table: Table, rows: int, chars: int) -> It
         table: names the text, title and id columns.
         rows: most records per chunk.
         chars: a chunk ends once its texts hold this many characters.
+        max_chars: a longer posting is that row's error (None: no limit).
     """
     chunk = Chunk([], [], [])
     held = 0
     for record in records:
-        text, error = _posting(record, table)
+        text, error = _posting(record, table, max_chars)
         chunk.records.append(record)
         chunk.errors.append(error)
         if text is not None:
@@ -226,7 +238,9 @@ class BatchRun:
             header = _take(buffer)
             if header:
                 yield header
-            for chunk in chunks(table.reader, table, options.chunk_rows, options.chunk_chars):
+            for chunk in chunks(
+                table.reader, table, options.chunk_rows, options.chunk_chars, options.max_chars
+            ):
                 pending.append((chunk, submit(chunk.texts)))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())

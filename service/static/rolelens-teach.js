@@ -98,13 +98,33 @@
       ", accuracy " + Number(validation.accuracy).toFixed(3);
   }
 
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // Poll a retrain job until it ends; its last state.
+  async function finished(href) {
+    for (;;) {
+      const response = await fetch(href, { headers: { "Accept": "application/json" } });
+      const job = await response.json();
+      if (!response.ok) throw new Error(job.detail || response.statusText);
+      if (job.status !== "queued" && job.status !== "running") return job;
+      say("Retraining (" + job.status + ")… this takes a while.");
+      await sleep(1000);
+    }
+  }
+
   async function retrain(button) {
     const secret = token();
     if (!secret) return;
     button.disabled = true;
     say("Retraining… this takes a while.");
     try {
-      const answer = await post(button.dataset.endpoint, {}, secret);
+      const started = await post(button.dataset.endpoint, {}, secret);
+      const job = await finished(started.href);
+      if (job.status !== "promoted") {
+        fail("Retrain did not promote a new version (" + job.status + "): " + job.detail);
+        return;
+      }
+      const answer = job.result;
       let text = "Now serving version " + answer.version + ": " + figures(answer.validation) + ".";
       if (answer.previous) {
         text += " Before: " + answer.previous + ", " + figures(answer.previous_validation) + ".";

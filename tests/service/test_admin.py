@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from werkzeug.test import TestResponse
 
 from classifier.artifacts import current_version
 from service.app import create_app
+from training import jobs
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -173,7 +176,21 @@ def test_removing_a_phrase(admin: FlaskClient, admin_app: Flask) -> None:
     assert missing.status_code == 404
 
 
-def test_retrain_promotes_and_the_app_serves_the_new_version(
+def _job(admin: FlaskClient, started: TestResponse, seconds: float = 180) -> dict[str, Any]:
+    """Poll the job a 202 answer names until it ends; its last state."""
+    assert started.status_code == 202, started.get_json()
+    href = started.headers["Location"]
+    assert started.get_json()["href"] == href and href.endswith(started.get_json()["id"])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = admin.get(href).get_json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {href} still {job['status']} after {seconds} s")
+
+
+def test_retrain_is_a_job_that_promotes_and_the_app_serves_the_new_version(
     admin: FlaskClient, admin_app: Flask, home: Path
 ) -> None:
     admin.post(
@@ -181,10 +198,13 @@ def test_retrain_promotes_and_the_app_serves_the_new_version(
         headers=AUTH,
         json={"text": "Quokka census statistics", "label": "data_science"},
     )
-    response = admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH)
-    assert response.status_code == 200, response.get_json()
-    result = response.get_json()
-    _documented(admin_app, response, "/api/v1/retrain", "POST")
+    started = admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH)
+    _documented(admin_app, started, "/api/v1/retrain", "POST")
+    assert started.get_json()["status"] == "queued"
+    job = _job(admin, started)
+    assert job["status"] == "promoted", job
+    _documented(admin_app, admin.get(started.headers["Location"]), "/api/v1/jobs/{job_id}", "GET")
+    result = job["result"]
     assert result["promoted"] and current_version(home) == result["version"]
     models = admin.get("/api/v1/models").get_json()
     assert models["serving"] == result["version"]
@@ -193,11 +213,48 @@ def test_retrain_promotes_and_the_app_serves_the_new_version(
 
 def test_a_worse_retrain_is_refused_with_both_figures(admin: FlaskClient, home: Path) -> None:
     before = current_version(home)
-    response = admin.post("/api/v1/retrain", json={"packs": ["seed"]}, headers=AUTH)
-    assert response.status_code == 409
-    assert response.get_json()["code"] == "promotion_refused"
-    assert "below the serving" in response.get_json()["detail"]
+    job = _job(admin, admin.post("/api/v1/retrain", json={"packs": ["seed"]}, headers=AUTH))
+    assert job["status"] == "refused"
+    assert "below the serving" in job["detail"]
     assert current_version(home) == before
+
+
+def test_phrases_of_stop_words_only_end_the_job_failed_saying_what_to_fix(
+    admin: FlaskClient, home: Path
+) -> None:
+    words = {
+        "data_science": ["the and of it", "a an the"],
+        "ml_engineering": ["to be or not", "it is"],
+    }
+    rows = [{"text": text, "label": label} for label, texts in words.items() for text in texts]
+    admin.post("/api/v1/phrases", headers=AUTH, json={"phrases": rows})
+    job = _job(admin, admin.post("/api/v1/retrain", json={"packs": ["user"]}, headers=AUTH))
+    assert job["status"] == "failed"
+    assert "stop words" in job["detail"] and "add phrases" in job["detail"]
+
+
+def test_a_second_retrain_while_one_runs_is_409_naming_it(admin: FlaskClient, home: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        running = jobs.start(home, ["seed"], spawn=lambda _home, _id: sleeper.pid)
+        refused = admin.post("/api/v1/retrain", headers=AUTH)
+        assert refused.status_code == 409
+        problem = refused.get_json()
+        assert problem["code"] == "retrain_running"
+        assert (
+            problem["href"] == f"/api/v1/jobs/{running.id}" and problem["href"] in problem["detail"]
+        )
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Its runner is gone: the job is failed, not running forever, and a new one may start.
+    assert admin.get(f"/api/v1/jobs/{running.id}").get_json()["status"] == "failed"
+
+
+@pytest.mark.parametrize("job_id", ["0" * 32, "../../etc", "not-a-job"])
+def test_an_unknown_job_is_404(admin: FlaskClient, job_id: str) -> None:
+    response = admin.get(f"/api/v1/jobs/{job_id}")
+    assert response.status_code == 404 and response.get_json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
@@ -210,7 +267,9 @@ def test_retrain_with_bad_fields(admin: FlaskClient, body: Any, status: int) -> 
 
 def test_rollback(admin: FlaskClient, admin_app: Flask, home: Path) -> None:
     first = current_version(home)
-    second = admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH).get_json()
+    second = _job(admin, admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH))[
+        "result"
+    ]
     response = admin.post("/api/v1/models/rollback", headers=AUTH)
     assert response.status_code == 200
     assert response.get_json() == {"serving": first, "previous": second["version"]}

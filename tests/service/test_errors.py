@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
+import click
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
+from service.cli import Group
+from service.errors import TABLE, StorageFull
+from training.errors import JobBusy
 
 CLASSIFY = "/api/v1/classify"
 BATCH = "/api/v1/classify/batch"
@@ -220,3 +226,42 @@ def test_an_unexpected_failure_is_a_500_problem_without_internals(
     assert response.mimetype == "application/problem+json"
     assert "secret" not in response.get_data(as_text=True)
     assert "secret internals" in caplog.text  # but the log has it
+
+
+def _example(rule: Any) -> BaseException:
+    """An instance of the rule's kind (a full disk is any OSError with ENOSPC)."""
+    if rule.kind is StorageFull:
+        return OSError(errno.ENOSPC, "No space left on device")
+    if rule.kind is JobBusy:
+        return JobBusy("0" * 32)
+    exc: BaseException = rule.kind("what went wrong, and what to do")
+    return exc
+
+
+@pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.kind.__name__)
+def test_one_table_gives_the_http_status_and_the_cli_exit_code(
+    rule: Any, trained_home: Any
+) -> None:
+    exc = _example(rule)
+    app = create_app({"HOME": str(trained_home)})
+
+    @app.get("/raise")
+    def raising() -> str:
+        raise exc
+
+    answer = app.test_client().get("/raise")
+    assert answer.status_code == rule.status
+    assert answer.mimetype == "application/problem+json"
+    assert answer.get_json()["code"] == rule.code
+
+    @click.group(cls=Group)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def fail() -> None:
+        raise exc
+
+    result = CliRunner().invoke(group, ["fail"])
+    assert result.exit_code == rule.exit_code
+    assert len(result.output.strip().splitlines()) == 1  # one line, no traceback

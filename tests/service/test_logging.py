@@ -16,7 +16,14 @@ from flask.testing import FlaskClient
 
 from classifier.artifacts import current_version
 from service.cli import cli
-from service.logformat import JsonFormatter, RequestIdFilter, check_format, log_config
+from service.logformat import (
+    TEXT_FORMAT,
+    JsonFormatter,
+    RequestIdFilter,
+    TextFormatter,
+    check_format,
+    log_config,
+)
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 REQUEST_KEYS = {"method", "path", "status", "duration_ms", "model_version", "request_id"}
@@ -128,7 +135,7 @@ def test_log_format_names(value: str | None, expected: str) -> None:
 def test_log_config_picks_the_formatter() -> None:
     as_json = log_config("json", None)
     assert as_json["formatters"]["main"]["()"].endswith("JsonFormatter")
-    assert "format" in log_config(None, None)["formatters"]["main"]
+    assert log_config(None, None)["formatters"]["main"]["()"].endswith("TextFormatter")
     assert log_config("text", "WARNING")["loggers"]["rolelens"]["level"] == "WARNING"
 
 
@@ -138,3 +145,35 @@ def test_serve_refuses_an_unknown_log_format(monkeypatch: pytest.MonkeyPatch) ->
     result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 2
     assert "ROLELENS_LOG_FORMAT must be 'text' or 'json', not 'xml'" in result.output
+
+
+FORGED = "/nope%0Arolelens.request:%20POST%20/api/v1/retrain%20200%20FORGED%1b[2J%E2%80%A8x"
+
+
+@pytest.mark.parametrize(
+    "formatter",
+    [
+        TextFormatter(fmt=TEXT_FORMAT),  # the human line
+        JsonFormatter(),  # one JSON object per line
+    ],
+)
+def test_control_characters_in_a_request_cannot_forge_log_lines(
+    client: FlaskClient, formatter: logging.Formatter
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger("rolelens")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        assert client.get(FORGED).status_code == 404
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    written = stream.getvalue()
+    lines = written.splitlines()  # splitlines() breaks at \n, U+2028 and other separators
+    assert len(lines) == 1, written
+    assert "\\x1b" in written and "\x1b" not in written  # ESC shown, not sent to a terminal
+    assert "GET /nope\\nrolelens.request: POST" in lines[0].replace("\\\\", "\\")

@@ -231,3 +231,49 @@ def test_a_damaged_version_is_listed_with_its_problem_not_a_500(
     assert response.status_code == 200
     (damaged,) = response.get_json()["versions"]
     assert "card.json" in damaged["problem"]
+
+
+class _BoundSocket:
+    """Stands in for gunicorn's socket of a connection that came in on 10.1.2.3:8000."""
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("10.1.2.3", 8000)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host", "status"),
+    [
+        (None, "localhost", 200),  # loopback names are always served
+        (None, "127.0.0.1:8000", 200),
+        (None, "[::1]:8000", 200),
+        (None, "10.1.2.3:8000", 200),  # the address the connection came in on
+        (None, "evil.example", 400),  # DNS rebinding: another site's name
+        (None, "127.0.0.1.evil.example:8000", 400),  # a name that only starts like loopback
+        (None, "10.9.9.9:8000", 400),  # another address
+        ("rolelens.internal, jobs.example", "rolelens.internal:8000", 200),  # named by the operator
+        ("rolelens.internal, jobs.example", "JOBS.example", 200),  # names are case-insensitive
+        ("rolelens.internal", "evil.example", 400),
+        ("*", "evil.example", 200),  # the operator allows any
+    ],
+)
+def test_only_allowed_hosts_are_served(
+    trained_home: Path, allowed: str | None, host: str, status: int
+) -> None:
+    app = create_app({"HOME": str(trained_home), "ALLOWED_HOSTS": allowed})
+    response = app.test_client().get(
+        "/healthz", headers={"Host": host}, environ_overrides={"gunicorn.socket": _BoundSocket()}
+    )
+    assert response.status_code == status
+    if status == 400:
+        problem = response.get_json()
+        assert problem["code"] == "host_not_allowed"
+        assert "ROLELENS_ALLOWED_HOSTS" in problem["detail"]
+
+
+def test_allowed_hosts_come_from_the_environment(
+    trained_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_ALLOWED_HOSTS", "rolelens.internal,jobs.example")
+    client = create_app({"HOME": str(trained_home)}).test_client()
+    assert client.get("/healthz", headers={"Host": "jobs.example"}).status_code == 200
+    assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
