@@ -16,20 +16,20 @@ postings against it:
 ==================  =================================================  ==========
 figure              meaning                                            drifting if
 ==================  =================================================  ==========
-``psi``             population stability index of the ``p_ml``          > 2.0
+``psi``             population stability index of the ``p_ml``          > 0.5
                     histogram (window against reference)
 ``oov_shift``       window mean OOV share minus the reference's        > 0.15
-``coverage_shift``  window mean role coverage over the reference's,    < -0.5
+``coverage_shift``  window mean role coverage over the reference's,    < -0.6
                     minus 1 (relative change)
 ==================  =================================================  ==========
 
-Any one of them past its mark makes the status ``drifting``. The PSI mark is far above the
-usual 0.25 because the reference is unusually sharp: every validation posting is a clear
-call, so its histogram sits in the two end bins, and real postings of the two roles spread
-out more. Measured with the default model: 221 real postings of both roles (the team's dev
-set) gave PSI 0.84 (samples of 100: 0.69-0.95), OOV shift +0.04, coverage shift -0.37;
-60 postings for other jobs (bakers, drivers, nurses, with benefits text) gave PSI 6.0, OOV
-shift +0.22, coverage shift -0.75; half and half gave PSI 3.0 and coverage shift -0.55.
+Any one of them past its mark makes the status ``drifting``. The validation postings are
+written for the project and hold more role vocabulary per word than real postings, so the
+marks leave room for that. Measured with the default model against its reference: 221 real
+postings of both roles (the team's dev set) gave PSI 0.20 (samples of 100: 0.16-0.21), OOV
+shift +0.01, coverage shift -0.48; the 66 postings for other jobs in
+``fixtures/postings/other_roles.csv`` gave PSI 3.8, OOV shift +0.07, coverage shift -0.84;
+60 of each gave PSI 1.0 and coverage shift -0.67.
 Fewer than ``min_n`` (50) postings in the window are too few to judge: the status stays
 ``ok`` and ``enough`` is false.
 """
@@ -47,9 +47,9 @@ from classifier.prediction import Prediction
 BINS = 10
 SMOOTHING = 0.5  # pseudo-count per bin, so an empty bin does not make PSI infinite
 THRESHOLDS: dict[str, float] = {
-    "psi": 2.0,
+    "psi": 0.5,
     "oov_shift": 0.15,
-    "coverage_shift": -0.5,
+    "coverage_shift": -0.6,
     "min_n": 50,
 }
 

@@ -17,10 +17,11 @@ from service.monitor_store import FILE as MONITOR_FILE
 from tests.conftest import REPO
 from tests.service.test_admin import AUTH, TOKEN, _documented
 from training.evaluate import read_labeled
+from training.phrases import read_neutral
 from training.retrain import retrain
 
 VALIDATION = REPO / "fixtures" / "postings" / "validation.csv"
-FILLER = (REPO / "fixtures" / "phrases" / "filler.txt").read_text(encoding="utf-8").splitlines()
+FILLER = read_neutral(REPO / "fixtures")
 # Work that is neither role: the kind of posting a job board also carries.
 OTHER_WORK = [
     "Prepare laminated dough, croissants and tarts for the morning bake.",
