@@ -35,7 +35,10 @@ LAZY_COMMANDS = {
         "service.batch.cli:batch",
         "Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout).",
     ),
-    "models": ("service.cli_models:models", "List, inspect, roll back and prune model versions."),
+    "models": (
+        "service.cli_models:models",
+        "List, inspect, compare, roll back, prune, shadow and migrate model versions.",
+    ),
     "phrases": (
         "service.cli_phrases:phrases",
         "Teach rolelens your own labeled phrases (then run `rolelens train`).",

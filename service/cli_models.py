@@ -16,7 +16,7 @@ from service.config import data_home
 
 @click.group()
 def models() -> None:
-    """List, inspect, roll back, prune and shadow model versions."""
+    """List, inspect, compare, roll back, prune, shadow and migrate model versions."""
 
 
 @models.command("list")

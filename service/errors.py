@@ -30,14 +30,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from classifier.errors import RolelensError
 from service.config import LIMIT_NAMES
+
+if TYPE_CHECKING:  # Flask itself is imported by the handlers: the CLI reads the table only
+    from flask import Flask, Response
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("rolelens.errors")
@@ -172,6 +174,8 @@ def limit_problem(setting: str, limit: int, detail: str) -> ApiProblem:
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
     """A ``problem+json`` response."""
+    from flask import Response, json, request
+
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -185,6 +189,8 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
 
 
 def _http_error(exc: HTTPException) -> Response:
+    from flask import current_app, request
+
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge):
         limit = int(current_app.config["MAX_CONTENT_LENGTH"])
@@ -227,6 +233,8 @@ def _api_problem(exc: ApiProblem) -> Response:
 
 
 def _unexpected(exc: Exception) -> Response:
+    from flask import current_app, request
+
     if isinstance(exc, HTTPException):
         return _http_error(exc)
     rule = rule_for(exc)

@@ -22,6 +22,7 @@ from classifier.artifacts import (
     CARD_FILE,
     LEGACY_MODEL_FILE,
     MODEL_FILE,
+    PLOT_FILE,
     SETTINGS_FILE,
     current_version,
     load_current,
@@ -56,9 +57,9 @@ def _fix_checksum(home: Path, key: str, path: Path) -> None:
 
 def test_a_version_folder_holds_no_pickle(home: Path) -> None:
     folder = models_dir(home) / current_version(home)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [CARD_FILE, MODEL_FILE, SETTINGS_FILE, "phrases.csv"]
-    )
+    # the validation picture is a PNG drawn at training (when matplotlib is there): no code
+    names = sorted(p.name for p in folder.iterdir() if p.name != PLOT_FILE)
+    assert names == sorted([CARD_FILE, MODEL_FILE, SETTINGS_FILE, "phrases.csv"])
     with np.load(folder / MODEL_FILE, allow_pickle=False) as arrays:
         assert all(arrays[name].dtype != object for name in arrays.files)
     json.loads((folder / SETTINGS_FILE).read_text())

@@ -215,7 +215,7 @@ def test_a_worse_retrain_is_refused_with_both_figures(admin: FlaskClient, home: 
     before = current_version(home)
     job = _job(admin, admin.post("/api/v1/retrain", json={"packs": ["seed"]}, headers=AUTH))
     assert job["status"] == "refused"
-    assert "below the serving" in job["detail"]
+    assert "lower" in job["detail"] and "than the serving" in job["detail"]
     assert current_version(home) == before
 
 

@@ -81,11 +81,12 @@ def _classify_all(client: FlaskClient, texts: list[str]) -> None:
 def test_in_domain_postings_keep_drift_ok(watched: Path) -> None:
     app = _app(watched)
     client = app.test_client()
-    _classify_all(client, in_domain_postings())
+    postings = in_domain_postings()
+    _classify_all(client, postings)
     response = client.get("/api/v1/drift")
     _documented(app, response, "/api/v1/drift", "GET")
     report = response.get_json()
-    assert report["n"] == 60 and report["enough"]
+    assert report["n"] == len(postings) and report["enough"]
     assert report["status"] == "ok", report
     assert report["psi"] < 0.05 and abs(report["oov_shift"]) < 0.01
 
@@ -96,7 +97,9 @@ def test_out_of_domain_postings_turn_drift_to_drifting(watched: Path) -> None:
     _classify_all(client, other_postings(60))
     report = client.get("/api/v1/drift").get_json()
     assert report["status"] == "drifting", report
-    assert report["oov_shift"] > 0.15 and report["coverage_shift"] < -0.5
+    marks = report["thresholds"]
+    assert report["psi"] > marks["psi"] and report["coverage_shift"] < marks["coverage_shift"]
+    assert report["oov_shift"] > 0, "other jobs' words are less often the model's"
     scrape = client.get("/metrics").get_data(as_text=True)
     psi = re.search(r"^rolelens_drift_psi (\S+)$", scrape, re.M)
     oov = re.search(r"^rolelens_drift_oov_share (\S+)$", scrape, re.M)

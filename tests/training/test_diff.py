@@ -11,7 +11,9 @@ from classifier.errors import ModelNotFound
 from classifier.labels import DATA_SCIENCE as DS
 from classifier.model import RoleClassifier
 from training.diff import diff_versions, weight_changes
-from training.retrain import open_store, retrain
+from training.evaluate import read_labeled
+from training.retrain import retrain, validation_path
+from training.store import open_store
 
 
 @pytest.fixture
@@ -51,7 +53,8 @@ def test_moved_calls_name_the_phrases_behind_each_move(
 ) -> None:
     home, before, after = two_versions
     diff = diff_versions(home, before, after)
-    assert diff.validation_n == 60
+    texts, _ = read_labeled(validation_path(), "text", "label")
+    assert diff.validation_n == len(texts) > 200
     assert diff.moved, "a seed-only model calls some validation postings differently"
     for call in diff.moved:
         assert call.before != call.after

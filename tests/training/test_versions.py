@@ -33,7 +33,7 @@ def test_roles_follow_the_registry(home: Path) -> None:
         retrain(home, packs=("seed",), tolerance=-1.0)
     set_shadow(home, first)
     newest, middle, oldest = describe_all(home)
-    assert newest.roles == ("refused",) and "below" in (newest.refused_because or "")
+    assert newest.roles == ("refused",) and "lower" in (newest.refused_because or "")
     assert middle.version == seed_only.version and middle.roles == ("serving",)
     assert middle.phrases.keys() == {"seed"}, "a seed-only model is visible as such"
     assert middle.started_by == {"via": "cli", "by": "al"}
