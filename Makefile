@@ -7,7 +7,7 @@ PORT ?= 8000
 export ROLELENS_HOME ?= var
 
 .DEFAULT_GOAL := help
-.PHONY: help run test check bench model clean
+.PHONY: help run test soak check bench model clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -31,8 +31,11 @@ run: model ## Install, train the default model if none exists, and serve the pag
 	@echo "rolelens: open http://$(HOST):$(PORT)/ in a browser (Ctrl+C stops the server)"
 	$(BIN)/rolelens serve --host $(HOST) --port $(PORT)
 
-test: $(BIN)/.dev-deps ## Install with test extras and run the whole test suite
-	$(BIN)/python -m pytest
+test: $(BIN)/.dev-deps ## Install with test extras and run the whole test suite on every core
+	$(BIN)/python -m pytest -n auto
+
+soak: $(BIN)/.dev-deps ## Run the fault and load loops at full length (20+ kills; a few minutes)
+	$(BIN)/python -m pytest -n auto --soak -m soak
 
 check: $(BIN)/.dev-deps ## Lint (ruff) and type-check (mypy, strict on the packages)
 	$(BIN)/ruff check .

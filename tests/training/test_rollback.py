@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,9 @@ def test_rollback_with_no_history_says_so(tmp_path: Path, trained_home: Path) ->
 def test_prune_keeps_the_newest_and_never_the_serving_or_previous(home: Path) -> None:
     oldest = current_version(home)
     for _ in range(3):
+        # Version names order by the second they were made in: a new second for each one, so
+        # the registry's order is the order they were made in, however fast the machine.
+        time.sleep(1.0 - time.time() % 1.0)
         retrain(home, force=True)
     rollback(home, oldest)  # serving: the oldest; previous: the newest
     newest = list_versions(home)[-1]
