@@ -25,6 +25,7 @@ from service.cli_batch import batch
 from service.cli_models import models
 from service.cli_phrases import phrases as phrases_group
 from service.config import data_home
+from service.first_model import ensure_model
 from service.logformat import check_format
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import plot, read_labeled, score
@@ -108,6 +109,15 @@ def _read_posting(text: str | None, file: Path | None) -> str:
     return text
 
 
+def _check_not_blank(posting: str) -> str:
+    if not posting.strip():
+        raise BadInput(
+            "the posting is empty: paste the text of a job posting in quotes, "
+            "or give --file PATH, or pipe it in with TEXT '-'"
+        )
+    return posting
+
+
 def _describe(prediction: Prediction) -> str:
     p_ml = prediction.probability[ML_ENGINEERING]
     lines = [
@@ -137,7 +147,8 @@ def _describe(prediction: Prediction) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the full prediction as JSON.")
 def classify(text: str | None, file: Path | None, as_json: bool) -> None:
     """Classify one posting given as TEXT, with --file, or on stdin (TEXT '-')."""
-    posting = _read_posting(text, file)
+    posting = _check_not_blank(_read_posting(text, file))
+    ensure_model(data_home())
     prediction = RoleClassifier.from_registry(data_home()).classify(posting)
     if as_json:
         click.echo(json.dumps(prediction.to_dict(), indent=2, ensure_ascii=False))
@@ -171,6 +182,8 @@ def evaluate(
             header = next(csv.reader(handle), [])
         text_column = next((c for c in TEXT_COLUMNS if c in header), TEXT_COLUMNS[0])
     texts, labels = read_labeled(file, text_column, label_column)
+    if version is None:
+        ensure_model(data_home())
     classifier = RoleClassifier.from_registry(data_home(), version)
     p_ml = [p.probability[ML_ENGINEERING] for p in classifier.classify_many(texts)]
     report = score(labels, p_ml)

@@ -28,6 +28,7 @@ from classifier.batch_run import BatchOptions, Table, open_table, run_batch
 from classifier.batch_summary import BatchSummary
 from classifier.errors import UnusableInput
 from service.config import data_home
+from service.first_model import ensure_model
 
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -199,6 +200,7 @@ def batch(
             table: Table = open_table(stream, options, name="-" if source == "-" else source)
         except UnusableInput as exc:
             raise BadInput(str(exc)) from None
+        ensure_model(data_home())
         scorer = BatchScorer.from_loaded(load_current(data_home()))
         size = os.fstat(stream.fileno()).st_size if source != "-" else None
         bar = _Bar(size, enabled=not quiet and sys.stderr.isatty())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from classifier.artifacts import current_version, read_card
 from service.cli import cli
 from tests.conftest import REPO
 
@@ -91,13 +92,45 @@ def test_bad_input_exits_2_with_what_to_fix(
     assert "Traceback" not in result.output
 
 
-def test_classify_without_a_model_says_how_to_get_one(
+def test_classify_without_a_model_trains_the_default_one_first_saying_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROLELENS_HOME", str(tmp_path))
-    result = CliRunner().invoke(cli, ["classify", "anything"])
+    text = "Deploy models to production with Kubernetes and monitor drift."
+    first = CliRunner().invoke(cli, ["classify", "--json", text])
+    assert first.exit_code == 0, first.output
+    assert first.stderr.count("\n") == 1, "one line says what happens"
+    assert "training the default one" in first.stderr
+    version = current_version(tmp_path)
+    assert json.loads(first.stdout)["model_version"] == version
+    assert read_card(tmp_path, version)["metrics"]["packs"] == ["seed", "curated", "user"]
+    again = CliRunner().invoke(cli, ["classify", "--json", text])
+    assert again.exit_code == 0 and again.stderr == "", "trained once, then used"
+    assert current_version(tmp_path) == version
+
+
+EMPTY = [
+    # (arguments, stdin): a posting with nothing in it, however it is given
+    (["classify", ""], None),  # an empty argument
+    (["classify", " \n\t "], None),  # whitespace only
+    (["classify", "-"], ""),  # nothing on stdin
+    (["classify"], ""),  # no argument and nothing piped in
+    (["classify", "--json", "--file", "EMPTY_FILE"], None),  # an empty file
+]
+
+
+@pytest.mark.parametrize(("args", "stdin"), EMPTY)
+def test_an_empty_posting_exits_2_saying_what_to_paste_before_looking_for_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], stdin: str | None
+) -> None:
+    (tmp_path / "EMPTY_FILE").write_text("  \n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ROLELENS_HOME", str(tmp_path / "home"))  # no model there
+    result = CliRunner().invoke(cli, args, input=stdin)
     assert result.exit_code == 2
-    assert "rolelens train" in result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "paste the text of a job posting" in result.stderr
+    assert not (tmp_path / "home").exists(), "usage is checked before any model is trained"
 
 
 def test_train_then_classify_round_trip(
