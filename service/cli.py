@@ -82,17 +82,28 @@ def _packs(value: str) -> tuple[str, ...]:
 @click.option("--force", is_flag=True, help="Promote even if validation macro-F1 dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
-def train(packs: str, force: bool, as_json: bool, wait: bool) -> None:
+@click.option(
+    "--no-promote",
+    is_flag=True,
+    help="Write and check the new version but keep the serving one (evaluate it with --version).",
+)
+def train(packs: str, force: bool, as_json: bool, wait: bool, no_promote: bool) -> None:
     """Train a model on the packs and your phrases, check it, and promote it to serving."""
-    result = retrain(data_home(), _packs(packs), force=force, wait=wait)
+    if force and no_promote:
+        raise click.UsageError("--force promotes and --no-promote does not: give one of them")
+    result = retrain(data_home(), _packs(packs), force=force, wait=wait, promote_new=not no_promote)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     figures = result.validation
+    done = "now serves" if result.promoted else "is written, not promoted"
     click.echo(
-        f"version {result.version} now serves (validation: macro-F1 {figures['macro_f1']:.3f}, "
+        f"version {result.version} {done} (validation: macro-F1 {figures['macro_f1']:.3f}, "
         f"ROC-AUC {figures['roc_auc']:.3f}, n={figures['n']})"
     )
+    if not result.promoted:
+        click.echo(f"try it: rolelens evaluate FILE --version {result.version}")
+        return
     if result.previous:
         click.echo(f"previous version: {result.previous}")
 

@@ -109,6 +109,7 @@ def retrain(
     force: bool = False,
     tolerance: float = 0.02,
     wait: bool = False,
+    promote_new: bool = True,
 ) -> RetrainResult:
     """Train on ``packs``, write a version, verify it and promote it if it is good enough.
 
@@ -121,6 +122,8 @@ def retrain(
         force: promote even if the validation macro-F1 dropped more than ``tolerance``.
         tolerance: largest allowed drop of validation macro-F1 against the serving version.
         wait: wait for a running retrain instead of failing with RetrainBusy.
+        promote_new: False writes and verifies the new version but leaves the serving one
+            in place (to evaluate it first, e.g. the seed-only model).
 
     Returns:
         The outcome; ``promoted`` is True when ``CURRENT`` now names the new version.
@@ -133,7 +136,7 @@ def retrain(
     """
     with registry_lock(home, wait):
         remove_stale(home)
-        return _retrain_locked(home, packs, params, force, tolerance)
+        return _retrain_locked(home, packs, params, force, tolerance, promote_new)
 
 
 def _retrain_locked(
@@ -142,6 +145,7 @@ def _retrain_locked(
     params: TrainingParams | None,
     force: bool,
     tolerance: float,
+    promote_new: bool = True,
 ) -> RetrainResult:
     model = train(gather_phrases(home, packs), params, read_filler())
     texts, labels = read_labeled(validation_path(), "text", "label")
@@ -156,6 +160,8 @@ def _retrain_locked(
     previous_report = None
     if previous is not None:
         previous_report = read_card(home, previous).get("metrics", {}).get("validation")
+    if not promote_new:
+        return RetrainResult(version, False, previous, report, previous_report)
     if previous_report and not force:
         drop = previous_report["macro_f1"] - report["macro_f1"]
         if drop > tolerance:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,30 @@ def test_train_then_classify_round_trip(
     outcome = json.loads(result.output)
     classified = CliRunner().invoke(cli, ["classify", "--json", "deploy models"])
     assert json.loads(classified.output)["model_version"] == outcome["version"]
+
+
+def test_train_no_promote_keeps_serving_and_the_new_version_can_be_evaluated(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    serving = current_version(home)
+    trained = CliRunner().invoke(cli, ["train", "--packs", "seed", "--no-promote", "--json"])
+    assert trained.exit_code == 0, trained.output
+    outcome = json.loads(trained.stdout)
+    assert outcome["promoted"] is False and outcome["version"] != serving
+    assert current_version(home) == serving, "the serving model stays"
+    args = ["evaluate", str(VALIDATION), "--json", "--version", outcome["version"]]
+    evaluated = CliRunner().invoke(cli, args)
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.stdout)["model_version"] == outcome["version"]
+    both = CliRunner().invoke(cli, ["train", "--force", "--no-promote"])
+    assert both.exit_code == 2 and "give one of them" in both.stderr
+
+
+def test_the_plot_hint_names_the_install_command_of_this_checkout(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the plot extra were missing
+    result = runner.invoke(cli, ["evaluate", str(VALIDATION), "--plot", str(tmp_path / "q.png")])
+    assert result.exit_code == 2
+    assert ".venv/bin/pip install -e '.[plot]'" in result.stderr
