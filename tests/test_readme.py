@@ -16,11 +16,13 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.readme_runner import SHIM
 from tests.service.conftest import free_port
 from tests.service.test_serve import stop, wait_until_ready
 
@@ -78,7 +80,43 @@ def same_output(expected: list[tuple[Path, str]]) -> None:
         )
 
 
-def test_the_readme_command_line_blocks_run_as_written(checkout: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def fast_rolelens(checkout: Path, tmp_path: Path, soak: bool) -> Iterator[None]:
+    """``.venv/bin/rolelens`` of the checkout as a shim of tests/readme_runner.py.
+
+    Under --soak the checkout keeps the real .venv: every command its own process.
+    """
+    if soak:
+        yield
+        return
+    address = str(tmp_path / "rolelens.sock")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    shim = venv / "bin" / "rolelens"
+    shim.write_text(SHIM.format(python=sys.executable, address=address))
+    shim.chmod(0o755)
+    (checkout / ".venv").unlink()
+    (checkout / ".venv").symlink_to(venv)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.readme_runner", address],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    try:
+        assert server.stdout.readline() == "ready\n"
+        yield
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+        server.stdout.close()
+
+
+def test_the_readme_command_line_blocks_run_as_written(
+    checkout: Path, tmp_path: Path, fast_rolelens: None
+) -> None:
     source, expected = script("readme-test", tmp_path)
     assert "rolelens train" in source and expected, "the tagged blocks were found"
     run(source, checkout, dict(os.environ))
@@ -87,9 +125,12 @@ def test_the_readme_command_line_blocks_run_as_written(checkout: Path, tmp_path:
     assert (checkout / "results.csv").stat().st_size > 0
 
 
-def test_the_readme_http_blocks_run_against_a_real_server(checkout: Path, tmp_path: Path) -> None:
+def test_the_readme_http_blocks_run_against_a_real_server(
+    checkout: Path, tmp_path: Path, trained_home: Path
+) -> None:
     if shutil.which("curl") is None:
         pytest.skip("curl is not installed; the README's HTTP examples use it")
+    shutil.copytree(trained_home, checkout / "var")  # as after `make run` trained it
     port = free_port()
     source, expected = script("readme-test-http", tmp_path)
     assert "curl" in source
@@ -101,7 +142,7 @@ def test_the_readme_http_blocks_run_against_a_real_server(checkout: Path, tmp_pa
             command, cwd=checkout, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
     try:
-        wait_until_ready(port, server, seconds=120)  # it trains the default model first
+        wait_until_ready(port, server, seconds=60)
         run(source, checkout, env)
     finally:
         stop(server)
