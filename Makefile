@@ -12,20 +12,26 @@ export ROLELENS_HOME ?= var
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
+# PYTHONWARNINGS=ignore: setuptools warns on every editable install that folders named like
+# the packages may shadow them; here they are the packages, so the warning is only noise.
 $(BIN)/.run-deps: pyproject.toml
+	@echo "rolelens: installing dependencies into $(VENV) (about a minute, the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(BIN)/.dev-deps: pyproject.toml
+	@echo "rolelens: installing dependencies and test tools into $(VENV) (a minute or two, the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(BIN)/.run-deps
 
 model: $(BIN)/.run-deps ## Train the default model into $ROLELENS_HOME unless one serves already
-	@$(BIN)/rolelens models show >/dev/null 2>&1 || $(BIN)/rolelens train
+	@$(BIN)/rolelens models show >/dev/null 2>&1 || { \
+	  echo "rolelens: no model in $(ROLELENS_HOME) yet: training the default one (a few seconds)"; \
+	  $(BIN)/rolelens train; }
 
 run: model ## Install, train the default model if none exists, and serve the page on HOST:PORT
 	@echo "rolelens: open http://$(HOST):$(PORT)/ in a browser (Ctrl+C stops the server)"

@@ -114,6 +114,7 @@ def fast_rolelens(checkout: Path, tmp_path: Path, soak: bool) -> Iterator[None]:
         server.stdout.close()
 
 
+@pytest.mark.soak
 def test_the_readme_command_line_blocks_run_as_written(
     checkout: Path, tmp_path: Path, fast_rolelens: None
 ) -> None:
