@@ -23,7 +23,7 @@ BODY = json.dumps({"text": "Deploy models to production with Kubernetes; run A/B
 # PER_CLIENT_RATE requests a second, so every phase gets a share in proportion to its length
 # (a fast machine can no longer spend a global budget before the rollback), and no client
 # sends after STREAM_SECONDS.
-PER_CLIENT_RATE = 50.0
+PER_CLIENT_RATE = 25.0
 STREAM_SECONDS = 120.0
 SWITCH_WITHIN = 2.0  # seconds after promotion by which every worker must answer anew
 
