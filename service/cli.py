@@ -26,6 +26,7 @@ from classifier.prediction import Prediction
 from service import multiproc
 from service.config import data_home, fixtures_home, keep_versions
 from service.errors import BadInput, Failed, describe, rule_for
+from service.first_model import ensure_model
 from service.ports import check_free
 
 # Subcommands defined in modules that are slow to import: loaded only when run, their
@@ -111,7 +112,14 @@ def _packs(value: str) -> tuple[str, ...]:
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
 @click.option("--by", "who", help="Your name, kept in the version's card (default: your login).")
-def train(packs: str, force: bool, as_json: bool, wait: bool, who: str | None) -> None:
+@click.option(
+    "--no-promote",
+    is_flag=True,
+    help="Write and check the new version but keep the serving one (evaluate it with --version).",
+)
+def train(
+    packs: str, force: bool, as_json: bool, wait: bool, who: str | None, no_promote: bool
+) -> None:
     """Train a model on the packs and your phrases, check it, and promote it to serving.
 
     Afterwards only the newest $ROLELENS_KEEP_VERSIONS versions (default 20) are kept.
@@ -119,6 +127,8 @@ def train(packs: str, force: bool, as_json: bool, wait: bool, who: str | None) -
     from training.retrain import retrain
     from training.store import check_name
 
+    if force and no_promote:
+        raise click.UsageError("--force promotes and --no-promote does not: give one of them")
     try:
         keep = keep_versions()
     except ValueError as exc:
@@ -132,15 +142,20 @@ def train(packs: str, force: bool, as_json: bool, wait: bool, who: str | None) -
         keep=keep,
         started_by=started_by,
         fixtures=fixtures_home(),
+        promote_new=not no_promote,
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     figures = result.validation
+    done = "now serves" if result.promoted else "is written, not promoted"
     click.echo(
-        f"version {result.version} now serves (validation: macro-F1 {figures['macro_f1']:.3f}, "
+        f"version {result.version} {done} (validation: macro-F1 {figures['macro_f1']:.3f}, "
         f"ROC-AUC {figures['roc_auc']:.3f}, n={figures['n']})"
     )
+    if not result.promoted:
+        click.echo(f"try it: rolelens evaluate FILE --version {result.version}")
+        return
     if result.previous:
         click.echo(f"previous version: {result.previous}")
 
@@ -162,6 +177,15 @@ def _read_posting(text: str | None, file: Path | None) -> str:
             raise click.UsageError("give the posting as TEXT, with --file, or on stdin")
         return sys.stdin.read()
     return text
+
+
+def _check_not_blank(posting: str) -> str:
+    if not posting.strip():
+        raise BadInput(
+            "the posting is empty: paste the text of a job posting in quotes, "
+            "or give --file PATH, or pipe it in with TEXT '-'"
+        )
+    return posting
 
 
 def _describe(prediction: Prediction) -> str:
@@ -195,7 +219,8 @@ def classify(text: str | None, file: Path | None, as_json: bool) -> None:
     """Classify one posting given as TEXT, with --file, or on stdin (TEXT '-')."""
     from classifier.model import RoleClassifier
 
-    posting = _read_posting(text, file)
+    posting = _check_not_blank(_read_posting(text, file))
+    ensure_model(data_home(), fixtures_home())
     prediction = RoleClassifier.from_registry(data_home()).classify(posting)
     if as_json:
         click.echo(json.dumps(prediction.to_dict(), indent=2, ensure_ascii=False))
@@ -233,6 +258,8 @@ def evaluate(
             header = next(csv.reader(handle), [])
         text_column = next((c for c in TEXT_COLUMNS if c in header), TEXT_COLUMNS[0])
     texts, labels = read_labeled(file, text_column, label_column)
+    if version is None:
+        ensure_model(data_home(), fixtures_home())
     classifier = RoleClassifier.from_registry(data_home(), version)
     predictions = classifier.classify_many(texts)
     report = score_predictions(labels, predictions)

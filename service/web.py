@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 bp = Blueprint("web", __name__)
 
@@ -16,4 +16,12 @@ def index() -> str:
         max_chars=int(config["MAX_POSTING_CHARS"]),
         max_rows=int(config["MAX_BATCH_ROWS"]),
         max_mb=round(int(config["MAX_CONTENT_LENGTH"]) / 1024 / 1024, 1),
+    )
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The page's icon, for clients that ask for it at the conventional path."""
+    return send_from_directory(
+        str(current_app.static_folder), "favicon.svg", mimetype="image/svg+xml", max_age=86400
     )

@@ -17,6 +17,20 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        help="run the fault and load loops at full length (make soak), not the quick default",
+    )
+
+
+@pytest.fixture(scope="session")
+def soak(request: pytest.FixtureRequest) -> bool:
+    """True under ``--soak``: loops marked ``soak`` run at full length (20+ kills, long loads)."""
+    return bool(request.config.getoption("--soak"))
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's ROLELENS_* settings or a metrics folder of theirs."""

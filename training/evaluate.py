@@ -167,7 +167,9 @@ def plot(report_path: Path, labels: Sequence[str], p_ml: Sequence[float]) -> Non
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise TrainingError("--plot needs matplotlib: pip install 'rolelens[plot]'") from None
+        raise TrainingError(
+            "--plot needs matplotlib: in the rolelens folder run .venv/bin/pip install -e '.[plot]'"
+        ) from None
     from sklearn.metrics import roc_curve
 
     y = np.asarray([label == ML_ENGINEERING for label in labels], dtype=float)

@@ -107,6 +107,7 @@ def retrain(
     fixtures: Path | None = None,
     keep: int | None = None,
     started_by: dict[str, str] | None = None,
+    promote_new: bool = True,
 ) -> RetrainResult:
     """Train on ``packs``, write a version, verify it and promote it if it is good enough.
 
@@ -124,6 +125,8 @@ def retrain(
         keep: after the new version is promoted (or refused), prune to this many versions
             (None: keep all); the serving version, its predecessor and the shadow stay.
         started_by: who asked, recorded in the card: ``{"via": "cli"|"http", "by": name}``.
+        promote_new: False writes and verifies the new version but leaves the serving one
+            in place (to evaluate it first, e.g. the seed-only model).
 
     Returns:
         The outcome; ``promoted`` is True when ``CURRENT`` now names the new version.
@@ -138,7 +141,9 @@ def retrain(
     with registry_lock(home, wait):
         remove_stale(home)
         try:
-            result = _retrain_locked(home, packs, params, force, tolerance, fixtures, started_by)
+            result = _retrain_locked(
+                home, packs, params, force, tolerance, fixtures, started_by, promote_new
+            )
         except PromotionRefused:
             if keep is not None:  # refused versions count against the limit too
                 prune(home, keep)
@@ -156,6 +161,7 @@ def _retrain_locked(
     tolerance: float,
     fixtures: Path | None,
     started_by: dict[str, str] | None,
+    promote_new: bool = True,
 ) -> RetrainResult:
     model = train(gather_phrases(home, packs, fixtures), params, read_neutral(fixtures))
     texts, labels = read_labeled(validation_path(fixtures), "text", "label")
@@ -187,6 +193,8 @@ def _retrain_locked(
     except ModelNotFound:
         previous = None
     previous_report = None if previous is None else _serving_report(home, previous, texts, labels)
+    if not promote_new:
+        return RetrainResult(version, False, previous, report, previous_report)
     if previous_report and not force:
         reason = refusal(report, previous_report, tolerance)
         if reason:

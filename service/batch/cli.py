@@ -25,8 +25,9 @@ from service.batch.run import BatchOptions, Table, open_table, run_batch
 from service.batch.score import KEY_PHRASES, MAX_KEY_PHRASES, Scorer
 from service.batch.summary import BatchSummary
 from service.batch.write import atomic_text_file
-from service.config import data_home
+from service.config import data_home, fixtures_home
 from service.errors import BadInput
+from service.first_model import ensure_model
 
 if TYPE_CHECKING:  # imported when a bar is drawn: most runs draw none
     from tqdm import tqdm
@@ -207,6 +208,7 @@ def batch(
             table: Table = open_table(stream, options, name="-" if source == "-" else source)
         except UnusableInput as exc:
             raise BadInput(str(exc)) from None
+        ensure_model(data_home(), fixtures_home())
         scorer = Scorer.from_registry(data_home(), key_phrases=key_phrases)
         size = os.fstat(stream.fileno()).st_size if source != "-" else None
         bar = _Bar(size, enabled=not quiet and sys.stderr.isatty())

@@ -90,8 +90,13 @@
     }
     if (!answer.similar_phrases.length) similar.append(el("li", "none", "help"));
     $("model-version").textContent = answer.model_version;
-    $("result").hidden = false;
-    leaning.focus();
+    const result = $("result");
+    result.hidden = false;
+    // Bring the answer to the top of the window (on a laptop or a phone it starts below the
+    // fold), then give its heading the focus so keyboard and screen-reader users land on it.
+    const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    result.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+    leaning.focus({ preventScroll: true });
   }
 
   async function classify(form) {

@@ -7,6 +7,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,39 @@ def serving(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the app answered, as the browser sent it."""
+
+    path: str
+    query: str
+    status: str
+    authorization: str
+
+
+def recording(app: Flask) -> list[Seen]:
+    """Make ``app`` note every request it answers; returns the list it fills."""
+    seen: list[Seen] = []
+    inner = app.wsgi_app
+
+    def recorded(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            seen.append(
+                Seen(
+                    environ["PATH_INFO"],
+                    environ.get("QUERY_STRING", ""),
+                    status.split()[0],
+                    environ.get("HTTP_AUTHORIZATION", ""),
+                )
+            )
+            return start_response(status, headers, exc_info)
+
+        return inner(environ, start)
+
+    app.wsgi_app = recorded  # type: ignore[method-assign]
+    return seen
 
 
 @pytest.fixture
@@ -222,3 +256,86 @@ def test_without_chromium_the_browser_test_skips_but_fails_under_ci(
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         _browser_paths()
+
+
+VIEWPORTS = [
+    # (width, height, mobile): where the result must come into view after Classify
+    (1280, 800, False),  # a laptop
+    (390, 844, True),  # a phone (touch, 3x pixels)
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("width", "height", "mobile"), VIEWPORTS)
+def test_after_classify_the_result_heading_is_in_view_and_has_focus(
+    trained_home: Path, posting: str, tmp_path: Path, width: int, height: int, mobile: bool
+) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    app = create_app({"HOME": str(trained_home)})
+    answered = recording(app)
+    driver = start_chrome(tmp_path, f"{width},{height}")
+    try:
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 3 if mobile else 1}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "mobile": mobile})
+        with serving(app) as url:
+            classify_on_page(driver, url, posting)
+            # The browser fetches the page's icon on its own time: it is there, no 404.
+            WebDriverWait(driver, 10).until(lambda _: any("favicon" in r.path for r in answered))
+        assert not [r for r in answered if not r.status.startswith(("2", "3"))], answered
+
+        def answer_in_view(driver: Any) -> bool:
+            # The heading is wholly inside the viewport, and the result starts in its top
+            # quarter: the answer, not the form, is what the reader sees.
+            result, top, bottom, inner = driver.execute_script(
+                "const box = document.getElementById('leaning').getBoundingClientRect();"
+                "const result = document.getElementById('result').getBoundingClientRect();"
+                "return [result.top, box.top, box.bottom, window.innerHeight];"
+            )
+            # (1 px of slack: boxes sit at fractional pixels once scrolled)
+            return bool(top >= -1 and bottom <= inner + 1 and result <= inner / 4)
+
+        WebDriverWait(driver, 10).until(answer_in_view)  # a smooth scroll, on a busy machine
+        assert driver.switch_to.active_element.get_attribute("id") == "leaning"
+        assert driver.save_screenshot(str(tmp_path / f"result-{width}x{height}.png"))
+    finally:
+        driver.quit()
+
+
+ATTEMPTS = """
+const script = document.createElement("script");  // an inline script
+script.textContent = "window.__ran = 'inline script'";
+document.body.append(script);
+const button = document.createElement("button");  // an inline event handler
+button.setAttribute("onclick", "window.__ran = 'inline handler'");
+document.body.append(button);
+button.click();
+const frame = document.createElement("iframe");  // the page inside a frame
+frame.id = "framed";
+frame.addEventListener("load", () => { window.__framed = true; });
+frame.src = "/";
+document.body.append(frame);
+"""
+
+
+@pytest.mark.slow
+def test_the_browser_runs_no_inline_script_and_will_not_frame_the_page(
+    live_server: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = start_chrome(tmp_path)
+    try:
+        driver.get(live_server + "/")
+        wait_visible(driver, "posting")
+        driver.execute_script(ATTEMPTS)  # run by the driver, as if injected into the page
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__framed"))
+        assert driver.execute_script("return window.__ran") is None, "injected script ran"
+        # A refused frame holds the browser's error page, which the page cannot look into.
+        framed = driver.execute_script(
+            "const doc = document.getElementById('framed').contentDocument;"
+            "return doc !== null && doc.getElementById('posting') !== null;"
+        )
+        assert not framed, "the page was shown inside a frame"
+    finally:
+        driver.quit()

@@ -6,24 +6,42 @@ import csv
 import io
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from service.app import create_app
-from tests.service.test_browser import classify_on_page, serving, start_chrome, wait_visible
+from tests.service.test_browser import (
+    Seen,
+    classify_on_page,
+    recording,
+    serving,
+    start_chrome,
+    wait_visible,
+)
+from training.retrain import open_store
 
 TOKEN = "browser-test-token"
 ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."
 DS = "Run A/B tests, build dashboards and present statistical insights to stakeholders."
+HOSTILE = "write <b>dashboards</b> for <img src=x> stakeholders"
+
+
+@dataclass(frozen=True)
+class AdminServer:
+    url: str
+    seen: list[Seen]  # every request it answered
 
 
 @pytest.fixture
-def admin_server(home: Path) -> Iterator[str]:
+def admin_server(home: Path) -> Iterator[AdminServer]:
     """The app with an admin token, on a private copy of the registry, in a thread."""
-    with serving(create_app({"HOME": str(home), "ADMIN_TOKEN": TOKEN})) as url:
-        yield url
+    app = create_app({"HOME": str(home), "ADMIN_TOKEN": TOKEN})
+    seen = recording(app)
+    with serving(app) as url:
+        yield AdminServer(url, seen)
 
 
 @pytest.fixture
@@ -38,13 +56,13 @@ def driver(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.mark.slow
 def test_upload_a_csv_and_download_the_classified_file(
-    admin_server: str, driver: Any, tmp_path: Path
+    admin_server: AdminServer, driver: Any, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
     source = tmp_path / "postings.csv"
     source.write_text(f'id,description\n1,"{ML}"\n2,"{DS}"\n3,=SUM(A1)\n', encoding="utf-8")
-    driver.get(admin_server + "/")
+    driver.get(admin_server.url + "/")
     driver.find_element(By.ID, "csv-file").send_keys(str(source))
     driver.find_element(By.ID, "csv-upload").click()
     link = wait_visible(driver, "csv-download")
@@ -71,18 +89,20 @@ def test_upload_a_csv_and_download_the_classified_file(
     assert rows[2]["description"] == "'=SUM(A1)", "the formula is neutralised"
     driver.save_screenshot(str(tmp_path / "csv-done.png"))
 
-    # A file without a text column: the problem's detail, in words, with the columns.
+    # A file without a text column: the problem's detail, in words, with the columns; a
+    # column name holding markup is shown as the text it is.
     bad = tmp_path / "bad.csv"
-    bad.write_text("id,content\n1,hello\n", encoding="utf-8")
+    bad.write_text("id,<b>content</b>\n1,hello\n", encoding="utf-8")
     driver.find_element(By.ID, "csv-file").send_keys(str(bad))
     driver.find_element(By.ID, "csv-upload").click()
     error = wait_visible(driver, "csv-error")
-    assert "no text column" in error.text and "id, content" in error.text
+    assert "no text column" in error.text and "id, <b>content</b>" in error.text
+    assert not driver.find_elements(By.CSS_SELECTOR, "#csv b"), "text, not HTML"
     assert not link.is_displayed(), "no stale download offered"
     driver.save_screenshot(str(tmp_path / "csv-error.png"))
 
     # Naming the column, as the detail says, classifies the same file.
-    driver.find_element(By.ID, "csv-text-column").send_keys("content")
+    driver.find_element(By.ID, "csv-text-column").send_keys("<b>content</b>")
     driver.find_element(By.ID, "csv-upload").click()
     assert wait_visible(driver, "csv-download").get_attribute("download") == ("bad-classified.csv")
     assert not driver.find_element(By.ID, "csv-error").is_displayed()
@@ -90,12 +110,12 @@ def test_upload_a_csv_and_download_the_classified_file(
 
 @pytest.mark.slow
 def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
-    admin_server: str, driver: Any, posting: str, tmp_path: Path
+    admin_server: AdminServer, driver: Any, posting: str, tmp_path: Path, home: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    classify_on_page(driver, admin_server, posting)
+    classify_on_page(driver, admin_server.url, posting)
     mark = driver.find_element(By.CSS_SELECTOR, "#key-phrases mark.hl.ml")
     mark.send_keys(Keys.ENTER)  # keyboard: a phrase is chosen with Enter
     phrase = driver.find_element(By.ID, "teach-text")
@@ -116,9 +136,26 @@ def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
 
     WebDriverWait(driver, 15).until(lambda d: "Retrain to use it" in status.text)
     assert "added" in status.text.lower()
-    assert driver.execute_script("return document.cookie") == ""
-    assert driver.execute_script("return sessionStorage.getItem('rolelens.adminToken')") == TOKEN
     driver.save_screenshot(str(tmp_path / "teach-added.png"))
+
+    # A conflict's detail quotes both phrases: markup in them is shown as text.
+    assert open_store(home).add(HOSTILE, "data_science", "alice").status == "added"
+    phrase.clear()
+    phrase.send_keys(HOSTILE)
+    token.send_keys(Keys.ENTER)  # the role chosen is still ML engineering
+    WebDriverWait(driver, 15).until(lambda d: "conflicts" in d.find_element(By.ID, "teach").text)
+    assert HOSTILE in driver.find_element(By.ID, "teach").text
+    assert not driver.find_elements(By.CSS_SELECTOR, "#teach b"), "text, not HTML"
+
+    # The token stays in this tab: sent as a bearer header, never in a cookie, a URL or
+    # storage that outlives the tab.
+    assert driver.get_cookies() == []
+    assert driver.execute_script("return window.localStorage.length") == 0
+    assert driver.execute_script("return sessionStorage.getItem('rolelens.adminToken')") == TOKEN
+    writes = [r for r in admin_server.seen if r.path.startswith("/api/v1/phrases")]
+    assert writes and all(r.authorization.startswith("Bearer ") for r in writes)
+    assert f"Bearer {TOKEN}" in {r.authorization for r in writes}
+    assert not [r for r in admin_server.seen if TOKEN in r.path + r.query]
 
     driver.find_element(By.ID, "retrain").click()
     error = driver.find_element(By.ID, "teach-error")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from classifier.artifacts import current_version, read_card
 from service.cli import cli
 from tests.conftest import REPO
 
@@ -91,13 +93,45 @@ def test_bad_input_exits_2_with_what_to_fix(
     assert "Traceback" not in result.output
 
 
-def test_classify_without_a_model_says_how_to_get_one(
+def test_classify_without_a_model_trains_the_default_one_first_saying_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROLELENS_HOME", str(tmp_path))
-    result = CliRunner().invoke(cli, ["classify", "anything"])
+    text = "Deploy models to production with Kubernetes and monitor drift."
+    first = CliRunner().invoke(cli, ["classify", "--json", text])
+    assert first.exit_code == 0, first.output
+    assert first.stderr.count("\n") == 1, "one line says what happens"
+    assert "training the default one" in first.stderr
+    version = current_version(tmp_path)
+    assert json.loads(first.stdout)["model_version"] == version
+    assert read_card(tmp_path, version)["metrics"]["packs"] == ["seed", "curated", "user"]
+    again = CliRunner().invoke(cli, ["classify", "--json", text])
+    assert again.exit_code == 0 and again.stderr == "", "trained once, then used"
+    assert current_version(tmp_path) == version
+
+
+EMPTY = [
+    # (arguments, stdin): a posting with nothing in it, however it is given
+    (["classify", ""], None),  # an empty argument
+    (["classify", " \n\t "], None),  # whitespace only
+    (["classify", "-"], ""),  # nothing on stdin
+    (["classify"], ""),  # no argument and nothing piped in
+    (["classify", "--json", "--file", "EMPTY_FILE"], None),  # an empty file
+]
+
+
+@pytest.mark.parametrize(("args", "stdin"), EMPTY)
+def test_an_empty_posting_exits_2_saying_what_to_paste_before_looking_for_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], stdin: str | None
+) -> None:
+    (tmp_path / "EMPTY_FILE").write_text("  \n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ROLELENS_HOME", str(tmp_path / "home"))  # no model there
+    result = CliRunner().invoke(cli, args, input=stdin)
     assert result.exit_code == 2
-    assert "rolelens train" in result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "paste the text of a job posting" in result.stderr
+    assert not (tmp_path / "home").exists(), "usage is checked before any model is trained"
 
 
 def test_train_then_classify_round_trip(
@@ -147,3 +181,30 @@ def test_a_bad_keep_versions_setting_says_what_to_use(
     result = runner.invoke(cli, ["train"])
     assert result.exit_code == 2
     assert "ROLELENS_KEEP_VERSIONS='lots': use a whole number" in result.output
+
+
+def test_train_no_promote_keeps_serving_and_the_new_version_can_be_evaluated(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    serving = current_version(home)
+    trained = CliRunner().invoke(cli, ["train", "--packs", "seed", "--no-promote", "--json"])
+    assert trained.exit_code == 0, trained.output
+    outcome = json.loads(trained.stdout)
+    assert outcome["promoted"] is False and outcome["version"] != serving
+    assert current_version(home) == serving, "the serving model stays"
+    args = ["evaluate", str(VALIDATION), "--json", "--version", outcome["version"]]
+    evaluated = CliRunner().invoke(cli, args)
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.stdout)["model_version"] == outcome["version"]
+    both = CliRunner().invoke(cli, ["train", "--force", "--no-promote"])
+    assert both.exit_code == 2 and "give one of them" in both.stderr
+
+
+def test_the_plot_hint_names_the_install_command_of_this_checkout(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the plot extra were missing
+    result = runner.invoke(cli, ["evaluate", str(VALIDATION), "--plot", str(tmp_path / "q.png")])
+    assert result.exit_code == 2
+    assert ".venv/bin/pip install -e '.[plot]'" in result.stderr

@@ -19,7 +19,12 @@ from training.retrain import retrain, rollback
 pytestmark = pytest.mark.slow
 
 BODY = json.dumps({"text": "Deploy models to production with Kubernetes; run A/B tests."})
-MAX_REQUESTS = 5000  # bound on the whole stream, whatever the machine's speed
+# The stream is bounded by time, whatever the machine's speed: each client sends at most
+# PER_CLIENT_RATE requests a second, so every phase gets a share in proportion to its length
+# (a fast machine can no longer spend a global budget before the rollback), and no client
+# sends after STREAM_SECONDS.
+PER_CLIENT_RATE = 25.0
+STREAM_SECONDS = 120.0
 SWITCH_WITHIN = 2.0  # seconds after promotion by which every worker must answer anew
 
 
@@ -50,12 +55,14 @@ class Stream:
             connection.close()
 
     def _run(self) -> None:
-        while not self.done.is_set():
+        deadline = time.monotonic() + STREAM_SECONDS
+        pause = 1.0 / PER_CLIENT_RATE
+        while not self.done.is_set() and time.monotonic() < deadline:
+            sent = time.monotonic()
             outcome = self._one()
             with self.lock:
                 self.results.append((time.monotonic(), outcome))
-                if len(self.results) >= MAX_REQUESTS:
-                    self.done.set()
+            self.done.wait(max(0.0, pause - (time.monotonic() - sent)))
 
     def __enter__(self) -> Stream:
         for thread in self.threads:
@@ -83,7 +90,10 @@ def _switches(stream: Stream, promote: object, expected: str | None = None) -> N
     assert not [o for o in stream.after(started) if o.startswith("error")]
 
 
-def test_retrain_and_rollback_under_load_fail_no_request(home: Path, tmp_path: Path) -> None:
+@pytest.mark.soak
+def test_retrain_and_rollback_under_load_fail_no_request(
+    home: Path, tmp_path: Path, soak: bool
+) -> None:
     port = free_port()
     env = {**os.environ, "ROLELENS_HOME": str(home), "ROLELENS_LOG_LEVEL": "WARNING"}
     command = [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "3"]
@@ -94,8 +104,9 @@ def test_retrain_and_rollback_under_load_fail_no_request(home: Path, tmp_path: P
         with Stream(port) as stream:
             time.sleep(1.0)
             first = stream.after(0)[-1]
-            _switches(stream, lambda: retrain(home, force=True).version)
-            _switches(stream, lambda: rollback(home), expected=first)
+            for _ in range(5 if soak else 1):
+                _switches(stream, lambda: retrain(home, force=True).version)
+                _switches(stream, lambda: rollback(home), expected=first)
         errors = [o for _, o in stream.results if o.startswith("error")]
         assert not errors, errors[:5]
     finally:

@@ -17,7 +17,6 @@ from service.app import create_app
 from service.model_holder import ModelHolder, ModelUnavailable
 from training.errors import TrainingError
 from training.registry import promote
-from training.retrain import retrain
 
 
 def clone_version(home: Path, new: str, source_version: str | None = None) -> str:
@@ -39,19 +38,24 @@ class FakeClock:
         return self.now
 
 
-def test_a_retrained_version_serves_within_a_second(home: Path) -> None:
-    client = create_app({"HOME": str(home)}).test_client()
-    before = client.post("/api/v1/classify", json={"text": "deploy models"}).get_json()
-    outcome = retrain(home, force=True)
-    assert outcome.version != before["model_version"]
-    deadline = time.monotonic() + 1.5
-    seen = before["model_version"]
-    while seen != outcome.version and time.monotonic() < deadline:
-        time.sleep(0.05)
+def test_a_promoted_version_serves_over_http_at_the_next_look(home: Path) -> None:
+    app = create_app({"HOME": str(home)})
+    assert app.extensions["rolelens"].interval == 1.0  # by default: within a second
+    clock = FakeClock()
+    app.extensions["rolelens"] = ModelHolder(home, interval=1.0, clock=clock)
+    client = app.test_client()
+
+    def served() -> str:
         answer = client.post("/api/v1/classify", json={"text": "deploy models"}).get_json()
-        seen = answer["model_version"]
-    assert seen == outcome.version
-    assert client.get("/api/v1/model").get_json()["version"] == outcome.version
+        assert client.get("/api/v1/model").get_json()["version"] == answer["model_version"]
+        return str(answer["model_version"])
+
+    before = served()
+    promote(home, clone_version(home, "v-promoted"))
+    clock.now = 0.9
+    assert served() == before  # not looked at again yet
+    clock.now = 1.0
+    assert served() == "v-promoted"
 
 
 def test_current_is_looked_at_no_more_than_once_per_interval(home: Path) -> None:

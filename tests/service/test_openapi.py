@@ -29,7 +29,7 @@ def test_the_document_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
 
 
 # Pages for people (HTML and their pictures), not part of the JSON API.
-PAGES = {"static", "web.index", "models_page.page", "models_page.picture"}
+PAGES = {"static", "web.index", "web.favicon", "models_page.page", "models_page.picture"}
 
 
 def test_every_route_of_the_app_is_documented(client: FlaskClient, spec: dict[str, Any]) -> None:

@@ -32,6 +32,15 @@ for i in range(1000):
     assert result.status == "added", result
     print(i, flush=True)
 """
+HOLDER = """
+import sys
+from pathlib import Path
+from training.lock import registry_lock
+with registry_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+CLI = [sys.executable, "-c", "from service.cli import main; main()"]
 
 
 def _start(code: str, home: Path, output: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
@@ -46,12 +55,13 @@ def _registry_is_consistent(home: Path) -> None:
         load_version(home, version)  # no half-written folder carries a version name
 
 
-def test_kill_9_during_retrain_never_breaks_the_registry(home: Path) -> None:
+@pytest.mark.soak
+def test_kill_9_during_retrain_never_breaks_the_registry(home: Path, soak: bool) -> None:
     started = time.monotonic()
     assert _start(RETRAIN, home).wait(timeout=120) == 0
     full = time.monotonic() - started
     rng = random.Random(1234)
-    for attempt in range(20):
+    for attempt in range(20 if soak else 3):
         # Half the kills land anywhere; half near the end, where files are written and
         # CURRENT moves, so the short write window is really hit.
         delay = rng.uniform(0.2, full) if attempt % 2 else rng.uniform(0.85 * full, 1.05 * full)
@@ -84,36 +94,51 @@ def test_kill_9_while_adding_phrases_loses_no_acknowledged_phrase(tmp_path: Path
     assert len(stored) >= len(acknowledged)
 
 
-def test_two_retrains_at_once_one_runs_the_other_is_told(home: Path) -> None:
+def test_a_retrain_while_the_lock_is_held_is_told_and_one_with_wait_waits(home: Path) -> None:
     env = {**os.environ, "ROLELENS_HOME": str(home)}
-    rolelens = [sys.executable, "-c", "from service.cli import main; main()"]
-    processes = [
-        subprocess.Popen(
-            [*rolelens, "train", "--force"],
+    before = list_versions(home)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(home)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        waiting = subprocess.Popen(
+            [*CLI, "train", "--force", "--wait"],
             env=env,
-            text=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(2)
-    ]
-    outcomes = sorted(
-        (p.returncode, err) for p in processes for _, err in [p.communicate(timeout=120)]
-    )
-    codes = [code for code, _ in outcomes]
-    assert codes in ([0, 0], [0, 1])
-    if codes == [0, 1]:
-        assert "is running" in outcomes[1][1]
+        told = subprocess.run(
+            [*CLI, "train", "--force"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert told.returncode == 1, told.stderr
+        assert "is running" in told.stderr and f"pid {holder.pid}" in told.stderr
+        assert waiting.poll() is None, "--wait returned while the lock was held"
+        assert list_versions(home) == before
+    finally:
+        holder.stdin.close()  # the holder returns, and the kernel drops its lock
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    _, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert len(list_versions(home)) == len(before) + 1
     _registry_is_consistent(home)
 
 
-def test_two_retrains_with_wait_both_finish(home: Path) -> None:
+@pytest.mark.soak
+def test_two_retrains_with_wait_both_finish(home: Path, soak: bool) -> None:
+    if not soak:
+        pytest.skip("two real retrains racing: make soak (the lock test above covers --wait)")
     env = {**os.environ, "ROLELENS_HOME": str(home)}
-    rolelens = [sys.executable, "-c", "from service.cli import main; main()"]
     count = len(list_versions(home))
     processes = [
         subprocess.Popen(
-            [*rolelens, "train", "--force", "--wait"],
+            [*CLI, "train", "--force", "--wait"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -139,14 +140,24 @@ def test_unusable_input_exits_2_and_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
 
 
-def test_batch_without_a_model_says_how_to_get_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_batch_without_a_model_trains_the_default_one_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained_home: Path
 ) -> None:
-    monkeypatch.setenv("ROLELENS_HOME", str(tmp_path / "home"))
+    home = tmp_path / "home"
+    trained: list[Path] = []
+
+    def fake_retrain(where: Path, wait: bool) -> None:  # the real one: test_cli.py
+        trained.append(where)
+        shutil.copytree(trained_home / "models", where / "models")
+
+    monkeypatch.setattr("service.first_model.retrain", fake_retrain)
+    monkeypatch.setenv("ROLELENS_HOME", str(home))
     source = _write(tmp_path / "in.csv", [["description"], [ML]])
     result = CliRunner().invoke(cli, ["batch", str(source), "-o", str(tmp_path / "o.csv")])
-    assert result.exit_code == 2
-    assert "rolelens train" in result.output
+    assert result.exit_code == 0, result.output
+    assert trained == [home]
+    assert "training the default one" in result.stderr
+    assert (tmp_path / "o.csv").exists()
 
 
 @pytest.mark.slow
