@@ -80,7 +80,10 @@ def test_upload_a_csv_and_download_the_classified_file(
     link.click()
     saved = downloads / "postings-classified.csv"
     deadline = time.monotonic() + 20
-    while not saved.exists() and time.monotonic() < deadline:
+    # Chrome may create the file before it has written it: wait for its last line too.
+    while time.monotonic() < deadline and not (
+        saved.exists() and saved.read_bytes().count(b"\n") >= 4
+    ):
         time.sleep(0.1)
     assert saved.exists(), f"no download; the folder holds {sorted(downloads.iterdir())}"
     text = saved.read_text(encoding="utf-8")

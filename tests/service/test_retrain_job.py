@@ -16,7 +16,8 @@ from tests.service.test_serve import stop
 from tests.service.test_slow_clients import _serve
 
 TOKEN = "s3cret-token-for-tests"
-WORKER_TIMEOUT = 2  # seconds; a retrain takes several
+WORKER_TIMEOUT = 4  # seconds; a retrain takes several more (about 10 here); a busy machine
+# can stall a worker for 2 s, which would test the machine rather than the service
 
 
 def _call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any, str | None]:

@@ -146,11 +146,11 @@ def test_batch_without_a_model_trains_the_default_one_first(
     home = tmp_path / "home"
     trained: list[Path] = []
 
-    def fake_retrain(where: Path, wait: bool) -> None:  # the real one: test_cli.py
+    def fake_retrain(where: Path, wait: bool, fixtures: Path | None) -> None:  # real: test_cli.py
         trained.append(where)
         shutil.copytree(trained_home / "models", where / "models")
 
-    monkeypatch.setattr("service.first_model.retrain", fake_retrain)
+    monkeypatch.setattr("training.retrain.retrain", fake_retrain)
     monkeypatch.setenv("ROLELENS_HOME", str(home))
     source = _write(tmp_path / "in.csv", [["description"], [ML]])
     result = CliRunner().invoke(cli, ["batch", str(source), "-o", str(tmp_path / "o.csv")])
