@@ -53,7 +53,9 @@ def batch_on_dask(
         extra.require("dask")
     except MissingExtra as exc:
         raise BadInput(str(exc)) from None
-    from service.batch import dask_engine  # imports dask: only once it is known to be there
+    # these import dask: only once it is known to be there
+    from service.batch import dask_engine
+    from service.batch.dask_worker import ModelFiles
 
     outdir = Path(target)
     try:
@@ -65,7 +67,7 @@ def batch_on_dask(
     except UnusableInput as exc:
         raise BadInput(str(exc)) from None
     scorer = Scorer.from_registry(data_home(), key_phrases=key_phrases)
-    model = dask_engine.ModelFiles.read(data_home(), scorer.version)
+    model = ModelFiles.read(data_home(), scorer.version)
     bar = _Bar(enabled=not quiet and sys.stderr.isatty())
     try:
         with dask_engine.connect(scheduler, options.jobs) as client:

@@ -17,19 +17,16 @@ import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from distributed import Client
 
-from service.batch.dask_engine import (
-    ModelFiles,
-    connect,
-    expand_inputs,
-    prepare_outdir,
-    run_on_dask,
-)
+from classifier.errors import ArtifactError
+from service.batch.dask_engine import connect, expand_inputs, prepare_outdir, run_on_dask
+from service.batch.dask_worker import ModelFiles
 from service.batch.parquet import open_parquet_table, run_to_parquet
 from service.batch.run import BatchOptions, open_table, run_batch
 from service.batch.score import Scorer
@@ -82,6 +79,21 @@ def _local(source: Path, target: Path, home: Path) -> BatchSummary:
             return run_batch(table, sink, scorer, options)
 
 
+def _model_copies(dask_worker: Any) -> int:
+    return len(list(Path(dask_worker.local_directory).glob("rolelens-model-*")))
+
+
+def test_a_damaged_model_file_is_refused_and_a_sound_one_loads(
+    model: ModelFiles, tmp_path: Path
+) -> None:
+    model.install(tmp_path / "sound")
+    assert Scorer.from_registry(tmp_path / "sound", model.version).version == model.version
+    name = next(iter(model.files))
+    damaged = ModelFiles(model.version, {**model.files, name: b"x"}, model.sha256)
+    with pytest.raises(ArtifactError, match=f"{name} of .* arrived damaged"):
+        damaged.install(tmp_path / "damaged")
+
+
 def _csv_parts(outdir: Path) -> list[list[str]]:
     """The part files end to end: one header (each part has the same), then every row."""
     return _csv_parts_of(sorted(outdir.glob("part-*.csv")))
@@ -114,8 +126,17 @@ def test_csv_parts_end_to_end_are_the_local_run_cell_for_cell(
     local = _local(postings, tmp_path / "local.csv", trained_home)
     outdir = tmp_path / "out"
     prepare_outdir(outdir, overwrite=False)
-    summary = run_on_dask(client, [postings], outdir, model, BatchOptions(), 5, 6)
+    copies: list[dict[str, int]] = []
+
+    def count_model_copies(partitions: int, rows: int) -> None:
+        copies.append(client.run(_model_copies))
+
+    summary = run_on_dask(
+        client, [postings], outdir, model, BatchOptions(), 5, 6, progress=count_model_copies
+    )
     assert len(list(outdir.glob("part-*.csv"))) == 5  # 28 rows, 6 a partition
+    # each worker installed the model once, whatever number of partitions it ran
+    assert len(copies) == 5 and all(set(c.values()) == {1} for c in copies)
     expected = _csv_file(tmp_path / "local.csv")
     got = _csv_parts(outdir)
     assert len(got) == len(expected) == 29
@@ -286,3 +307,19 @@ def test_progress_on_a_tty_and_the_local_summary(
 
 def _summary_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line and not line.startswith(" ")]
+
+
+def test_overwrite_replaces_an_earlier_run_on_a_cluster_given_by_address(
+    client: Client, runner: CliRunner, postings: Path, tmp_path: Path
+) -> None:
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    (outdir / "part-00009.csv").write_text("stale part of an earlier, larger run")
+    (outdir / "keep.txt").write_text("not ours")
+    address = client.scheduler.address
+    args = ["batch", str(postings), "-o", str(outdir), "--engine", "dask", "--scheduler", address]
+    result = runner.invoke(cli, [*args, "--overwrite", "--partition-rows", "20"])
+    assert result.exit_code == 0, result.output
+    assert "28 rows read, 27 classified" in result.output
+    names = sorted(p.name for p in outdir.iterdir())
+    assert names == ["_SUCCESS", "keep.txt", "part-00000.csv", "part-00001.csv"]
