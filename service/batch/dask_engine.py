@@ -336,7 +336,7 @@ def connect(scheduler: str | None, jobs: int) -> Iterator[Client]:
             scheduler_port=0,
             dashboard_address="127.0.0.1:0",
             worker_dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # not the heartbeat errors of workers as it stops
         ) as cluster,
         Client(cluster) as client,
     ):
