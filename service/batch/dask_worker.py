@@ -17,7 +17,7 @@ from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
-from classifier.artifacts import models_dir, version_dir
+from classifier.artifacts import version_dir
 from classifier.errors import ArtifactError
 from service.batch.read import Record
 from service.batch.run import BatchOptions, run_batch, table_of
@@ -52,10 +52,13 @@ class ModelFiles:
         """Write the files into a registry at ``home``, checking each one's sha256 first.
 
         Raises:
-            ArtifactError: a file's bytes do not match the sum they were sent with.
+            ArtifactError: a file's bytes do not match the sum they were sent with, or its
+                name leads out of the version folder.
         """
-        folder = models_dir(home) / self.version
+        folder = version_dir(home, self.version)  # refuses a name that leaves the registry
         for name, data in self.files.items():
+            if name.startswith("/") or ".." in Path(name).parts:
+                raise ArtifactError(f"model file name {name!r} leaves the version folder")
             if hashlib.sha256(data).hexdigest() != self.sha256.get(name):
                 raise ArtifactError(
                     f"model file {name} of {self.version!r} arrived damaged (sha256 differs); "
