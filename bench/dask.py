@@ -6,7 +6,7 @@ reshuffle of a fixture posting's sentences, about 2 kB), then measures:
 (a) `rolelens batch --jobs 2` end to end, in its own process (wall seconds, rows/s);
 (b) the Dask engine on a LocalCluster of 2 workers and of 1 worker (1 thread each, on
     127.0.0.1), run from this process: the cluster's start, the run (rows/s of the run,
-    which includes sending the model), and the peak RSS of each worker process;
+    which includes sending the model), and the peak RSS (VmHWM) of each worker process;
 (c) the same with 2 workers on N/4 rows, so the workers' peak RSS can be compared as the
     input grows (it should stay flat: a worker holds the model and one partition);
 (d) the parts of (b) put end to end against the output of (a), cell by cell.
@@ -20,6 +20,7 @@ Usage: python bench/dask.py [--rows N] [--partition-rows P] [--home DIR]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib.util
 import os
@@ -52,7 +53,12 @@ def _bench_batch() -> Any:
 
 
 def _peak_rss_mb() -> float:
-    """Run on a worker: its process's peak RSS."""
+    """Run on a worker: its process's peak RSS (VmHWM; ru_maxrss would carry the peak of
+    the process that started the worker, which Linux keeps across exec)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
