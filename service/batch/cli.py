@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import click
 
-from service.batch.errors import UnusableInput
+from service.batch import extra
+from service.batch.errors import MissingExtra, UnusableInput
 from service.batch.read import FORMATS
 from service.batch.run import BatchOptions, Table, open_table, run_batch
 from service.batch.score import KEY_PHRASES, MAX_KEY_PHRASES, Scorer
@@ -32,7 +33,15 @@ from service.first_model import ensure_model
 if TYPE_CHECKING:  # imported when a bar is drawn: most runs draw none
     from tqdm import tqdm
 
-EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
+ALL_FORMATS = (*FORMATS, "parquet")
 
 
 class Interrupted(click.ClickException):
@@ -58,6 +67,15 @@ def _input(source: str) -> Iterator[BinaryIO]:
         yield handle
 
 
+def _check_target(target: str, source: str) -> Path:
+    path = Path(target)
+    if not path.parent.is_dir():
+        raise BadInput(f"the folder of {target} does not exist; create it or choose another OUT")
+    if source != "-" and path.exists() and path.samefile(source):
+        raise BadInput(f"OUT is the input file {source}; the input is never overwritten")
+    return path
+
+
 @contextlib.contextmanager
 def _output(target: str, source: str) -> Iterator[TextIO]:
     if target == "-":
@@ -70,12 +88,7 @@ def _output(target: str, source: str) -> Iterator[TextIO]:
             stream.flush()
             stream.detach()  # type: ignore[attr-defined]
         return
-    path = Path(target)
-    if not path.parent.is_dir():
-        raise BadInput(f"the folder of {target} does not exist; create it or choose another OUT")
-    if source != "-" and path.exists() and path.samefile(source):
-        raise BadInput(f"OUT is the input file {source}; the input is never overwritten")
-    with atomic_text_file(path) as stream:
+    with atomic_text_file(_check_target(target, source)) as stream:
         yield stream
 
 
@@ -138,15 +151,39 @@ def _summary(summary: BatchSummary, target: str) -> str:
     return "\n".join(lines)
 
 
+def _open_table(stream: BinaryIO, source: str, options: BatchOptions) -> Table:
+    name = "-" if source == "-" else source
+    if options.input_format != "parquet":
+        return open_table(stream, options, name=name)
+    if source == "-":
+        raise BadInput("Parquet input must be a file, not stdin; give its path")
+    from service.batch.parquet import open_parquet_table  # needs the optional pyarrow
+
+    return open_parquet_table(Path(source), options, name)
+
+
+def _run(
+    table: Table, source: str, target: str, scorer: Scorer, options: BatchOptions, bar: _Bar
+) -> BatchSummary:
+    if (options.output_format or table.reader.format) != "parquet":
+        with _output(target, source) as sink:
+            return run_batch(table, sink, scorer, options, progress=bar)
+    if target == "-":
+        raise BadInput("Parquet output must go to a file, not stdout; give OUT a path")
+    from service.batch.parquet import run_to_parquet  # needs the optional pyarrow
+
+    return run_to_parquet(table, _check_target(target, source), scorer, options, progress=bar)
+
+
 @click.command("batch")
-@click.argument("source", metavar="IN")
+@click.argument("sources", nargs=-1, required=True, metavar="INPUT...")
 @click.option(
     "-o",
     "--output",
     "target",
     required=True,
     metavar="OUT",
-    help="Where to write the results (- for stdout).",
+    help="Where to write the results (- for stdout); with --engine dask, a folder.",
 )
 @click.option(
     "--text-column",
@@ -158,12 +195,12 @@ def _summary(summary: BatchSummary, target: str) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(ALL_FORMATS),
     help="Output format (default: from OUT's extension, else the input's).",
 )
 @click.option(
     "--input-format",
-    type=click.Choice(FORMATS),
+    type=click.Choice(ALL_FORMATS),
     help="Input format (default: from IN's extension, else sniffed).",
 )
 @click.option(
@@ -181,9 +218,30 @@ def _summary(summary: BatchSummary, target: str) -> str:
     metavar="N",
     help="Key phrases per row: the first N that `rolelens classify` lists for the text.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(("local", "dask")),
+    default="local",
+    show_default=True,
+    help="local: processes of this machine. dask: a Dask cluster (part files in OUT).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use (default: a cluster of --jobs "
+    "processes on this machine).",
+)
+@click.option(
+    "--partition-rows",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --engine dask: rows per partition and part file (default 5000).",
+)
+@click.option("--overwrite", is_flag=True, help="With --engine dask: replace an existing OUT.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def batch(
-    source: str,
+    sources: tuple[str, ...],
     target: str,
     text_column: str | None,
     title_column: str | None,
@@ -192,9 +250,43 @@ def batch(
     input_format: str | None,
     jobs: int | None,
     key_phrases: int,
+    engine: str,
+    scheduler: str | None,
+    partition_rows: int | None,
+    overwrite: bool,
     quiet: bool,
 ) -> None:
-    """Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout)."""
+    """Classify every posting of CSV, JSON Lines or Parquet INPUT into OUT (- for
+    stdin/stdout). With --engine dask, INPUT may be several files, globs or folders."""
+    if engine == "dask":
+        from service.batch.dask_cli import batch_on_dask
+
+        batch_on_dask(
+            sources,
+            target,
+            BatchOptions(
+                text_column=text_column,
+                title_column=title_column,
+                id_column=id_column,
+                input_format=input_format,
+                output_format=fmt,
+                jobs=jobs or os.cpu_count() or 1,
+            ),
+            scheduler=scheduler,
+            partition_rows=partition_rows,
+            key_phrases=key_phrases,
+            overwrite=overwrite,
+            quiet=quiet,
+        )
+        return
+    for flag, given in (("--scheduler", scheduler), ("--overwrite", overwrite)):
+        if given:
+            raise BadInput(f"{flag} goes with --engine dask; the local engine writes one OUT")
+    if partition_rows is not None:
+        raise BadInput("--partition-rows goes with --engine dask")
+    if len(sources) != 1:
+        raise BadInput("the local engine reads one INPUT; give --engine dask for several")
+    source = sources[0]
     options = BatchOptions(
         text_column=text_column,
         title_column=title_column,
@@ -203,9 +295,14 @@ def batch(
         output_format=fmt or _format_of(target),
         jobs=jobs or os.cpu_count() or 1,
     )
+    if "parquet" in (options.input_format, options.output_format):
+        try:
+            extra.require("parquet")
+        except MissingExtra as exc:
+            raise BadInput(str(exc)) from None
     with _input(source) as stream:
         try:
-            table: Table = open_table(stream, options, name="-" if source == "-" else source)
+            table = _open_table(stream, source, options)
         except UnusableInput as exc:
             raise BadInput(str(exc)) from None
         ensure_model(data_home(), fixtures_home())
@@ -213,8 +310,8 @@ def batch(
         size = os.fstat(stream.fileno()).st_size if source != "-" else None
         bar = _Bar(size, enabled=not quiet and sys.stderr.isatty())
         try:
-            with _sigterm_as_interrupt(), _output(target, source) as sink:
-                summary = run_batch(table, sink, scorer, options, progress=bar)
+            with _sigterm_as_interrupt():
+                summary = _run(table, source, target, scorer, options, bar)
         except KeyboardInterrupt:
             left = "stdout got part of the output" if target == "-" else f"{target} was not written"
             raise Interrupted(f"interrupted; {left}") from None

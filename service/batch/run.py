@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, Protocol, TextIO
 
 from classifier.labels import LABELS
 from service.batch.decode import DecodedLines
@@ -56,12 +56,31 @@ class BatchOptions:
     max_chars: int | None = None  # a longer posting is that row's error, not classified
 
 
+class Lines(Protocol):
+    """Where a table's records come from, as the summary and the progress bar see it."""
+
+    @property
+    def encoding(self) -> str: ...
+
+    @property
+    def bytes_read(self) -> int: ...
+
+
+class Reader(Protocol):
+    """A table's records (:class:`TableReader`, or a Parquet file's row groups)."""
+
+    format: str
+    columns: list[str]
+
+    def __iter__(self) -> Iterator[Record]: ...
+
+
 @dataclass(frozen=True)
 class Table:
     """An input whose header has been read and whose columns are settled."""
 
-    lines: DecodedLines
-    reader: TableReader
+    lines: Lines
+    reader: Reader
     text_column: str
     title_column: str | None
     id_column: str | None
@@ -83,7 +102,15 @@ def open_table(source: BinaryIO, options: BatchOptions, name: str = "input") -> 
             text column can be found; the message lists the columns.
     """
     lines = DecodedLines(source, name)
-    reader = TableReader(lines, options.input_format, name)
+    return table_of(lines, TableReader(lines, options.input_format, name), options)
+
+
+def table_of(lines: Lines, reader: Reader, options: BatchOptions) -> Table:
+    """The table of ``reader`` with its text, title and id columns settled from ``options``.
+
+    Raises:
+        UnusableInput: a named column is missing, or no text column can be found.
+    """
     columns = reader.columns
     text = (
         find_column(columns, options.text_column, "--text-column")
