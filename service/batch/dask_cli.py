@@ -11,11 +11,12 @@ import click
 from tqdm import tqdm
 
 from service.batch import extra
-from service.batch.cli import BadInput, Interrupted, _summary
+from service.batch.cli import Interrupted, _summary
 from service.batch.errors import MissingExtra, UnusableInput
 from service.batch.run import BatchOptions
 from service.batch.score import Scorer
 from service.config import data_home
+from service.errors import BadInput
 
 
 class _Bar:
