@@ -34,7 +34,7 @@ from service.ports import check_free
 LAZY_COMMANDS = {
     "batch": (
         "service.batch.cli:batch",
-        "Classify every posting of a CSV or JSON Lines file IN into OUT (- for stdin/stdout).",
+        "Classify every posting of CSV, JSON Lines or Parquet INPUT into OUT (- for stdin/stdout).",
     ),
     "models": (
         "service.cli_models:models",
