@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from classifier.model import RoleClassifier
+from training.pipeline import rebuild_pipeline
 from training.retrain import retrain
 
 REPO = Path(__file__).resolve().parent.parent
@@ -146,7 +147,7 @@ def main() -> None:
         if args.home is None:
             print("training a model from fixtures/ ...", flush=True)
             retrain(home)
-        pipeline = RoleClassifier.from_registry(home).pipeline
+        pipeline = rebuild_pipeline(RoleClassifier.from_registry(home).model)
         source = work / "postings.csv"
         texts = build_csv(source, args.rows)
         size = source.stat().st_size

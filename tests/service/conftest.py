@@ -13,6 +13,8 @@ from service.app import create_app
 from tests.conftest import REPO
 
 POSTINGS = REPO / "fixtures" / "postings"
+TOKEN = "s3cret-token-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -24,6 +26,17 @@ def app(trained_home: Path) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def admin_app(home: Path) -> Flask:
+    """An app over a private registry copy, with writes allowed by :data:`TOKEN`."""
+    return create_app({"TESTING": True, "HOME": str(home), "ADMIN_TOKEN": TOKEN})
+
+
+@pytest.fixture
+def admin(admin_app: Flask) -> FlaskClient:
+    return admin_app.test_client()
 
 
 @pytest.fixture(scope="session")

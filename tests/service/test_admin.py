@@ -15,21 +15,10 @@ from werkzeug.test import TestResponse
 
 from classifier.artifacts import current_version
 from service.app import create_app
+from tests.service.conftest import AUTH, TOKEN
 from training import jobs
 
-TOKEN = "s3cret-token-for-tests"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 READ_ONLY_POSTS = {"/api/v1/classify", "/api/v1/classify/batch"}  # classify: no state change
-
-
-@pytest.fixture
-def admin_app(home: Path) -> Flask:
-    return create_app({"TESTING": True, "HOME": str(home), "ADMIN_TOKEN": TOKEN})
-
-
-@pytest.fixture
-def admin(admin_app: Flask) -> FlaskClient:
-    return admin_app.test_client()
 
 
 def _writes(app: Flask) -> list[tuple[str, str]]:

@@ -11,19 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from classifier.artifacts import current_version
-from service.app import create_app
 from service.cli import cli
-from tests.service.test_admin import AUTH, TOKEN, _documented, _job
-
-
-@pytest.fixture
-def admin_app(home: Path) -> Flask:
-    return create_app({"TESTING": True, "HOME": str(home), "ADMIN_TOKEN": TOKEN})
-
-
-@pytest.fixture
-def admin(admin_app: Flask) -> FlaskClient:
-    return admin_app.test_client()
+from tests.service.test_admin import AUTH, _documented, _job
 
 
 def test_models_lists_newest_first_with_packs_figures_author_and_role(
