@@ -221,14 +221,19 @@ def _fit(
     return pipeline
 
 
-def _sides(pipeline: Pipeline, texts: Sequence[str]) -> tuple[FloatArray, FloatArray]:
-    """Each text's total weight toward ``classes_[1]`` and toward ``classes_[0]`` (both >= 0)."""
+def _scored(
+    pipeline: Pipeline, texts: Sequence[str]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Each text's decision value, and its total weight toward ``classes_[1]`` and toward
+    ``classes_[0]`` (both >= 0), from one transform."""
+    logreg = pipeline[-1]
     contributions = sparse.csr_matrix(
-        sparse.csr_matrix(pipeline[0].transform(texts)).multiply(pipeline[-1].coef_[0])
+        sparse.csr_matrix(pipeline[0].transform(texts)).multiply(logreg.coef_[0])
     )
     toward_positive = np.asarray(contributions.maximum(0).sum(axis=1)).ravel()
     toward_negative = -np.asarray(contributions.minimum(0).sum(axis=1)).ravel()
-    return toward_positive, toward_negative
+    decision = toward_positive - toward_negative + float(logreg.intercept_[0])
+    return decision, toward_positive, toward_negative
 
 
 @dataclass(frozen=True)
@@ -271,8 +276,8 @@ def _calibrate(
         p_texts, p_labels, p_mixed = pseudo_postings(
             held, neutral, params.pseudo_postings_per_fold, rng, params.pseudo_mixed_share
         )
-        decisions.append(fold.decision_function(p_texts))
-        positive, negative = _sides(fold, p_texts)
+        decision, positive, negative = _scored(fold, p_texts)
+        decisions.append(decision)
         toward.append(np.maximum(positive, negative))
         against.append(np.minimum(positive, negative))
         truth += [label == ML_ENGINEERING for label in p_labels]
