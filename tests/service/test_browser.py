@@ -176,6 +176,7 @@ def test_a_posting_of_another_job_is_headlined_as_neither_role(
         assert heading.text == "Not a data-science or ML-engineering posting"
         beneath = driver.find_element(By.ID, "leaning-small")
         assert beneath.is_displayed() and "lean toward" in beneath.text
+        assert driver.save_screenshot(str(tmp_path / "neither.png"))
     finally:
         driver.quit()
 
