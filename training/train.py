@@ -221,9 +221,7 @@ def _fit(
     return pipeline
 
 
-def _scored(
-    pipeline: Pipeline, texts: Sequence[str]
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _scored(pipeline: Pipeline, texts: Sequence[str]) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Each text's decision value, and its total weight toward ``classes_[1]`` and toward
     ``classes_[0]`` (both >= 0), from one transform."""
     logreg = pipeline[-1]
