@@ -29,13 +29,28 @@ SMOKE_TEXTS = (
 )
 
 
+def balance_of(
+    toward_one: npt.NDArray[np.float64], toward_other: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """How evenly a posting's evidence is split: the smaller side's weight over the larger's.
+
+    0 when every contribution points one way, 1 when both ways weigh the same, and 1 for a
+    posting with no evidence at all (nothing in it is one-sided). Training and serving both
+    use this one definition.
+    """
+    larger = np.maximum(toward_one, toward_other)
+    ratio = np.minimum(toward_one, toward_other) / np.maximum(larger, np.finfo(np.float64).tiny)
+    balance: npt.NDArray[np.float64] = np.where(larger > 0, ratio, 1.0)
+    return balance
+
+
 def strength_of(p_ml: float, band: dict[str, Any], balance: float = 0.0) -> str:
     """How clear a call is.
 
     ``mixed`` inside the mixed band of P(ml_engineering); ``clear`` outside the clear band
-    when the posting's evidence is also lopsided enough (``balance``, the weight pushing
-    against the leaning over the weight pushing toward it, below the band's
-    ``clear_balance``; a model without one does not check); else ``moderate``.
+    when the posting's evidence is also lopsided enough (``balance``, see
+    :func:`balance_of`, below the band's ``clear_balance``; a model without one does not
+    check); else ``moderate``.
     """
     mixed_low, mixed_high = band["mixed"]
     clear_low, clear_high = band["clear"]
@@ -185,12 +200,14 @@ class RoleClassifier:
         with np.errstate(over="ignore"):  # exp overflows to inf for logits below -709: p = 0
             p_positive = 1.0 / (1.0 + np.exp(-logits))
         role_counts = np.bincount(rows, weights=self._role[indices], minlength=len(texts))
-        toward_ml = np.bincount(rows, weights=np.maximum(values, 0.0), minlength=len(texts))
-        toward_ds = -np.bincount(rows, weights=np.minimum(values, 0.0), minlength=len(texts))
-        total = toward_ml + toward_ds
-        balance = np.minimum(toward_ml, toward_ds) / np.maximum(
-            np.maximum(toward_ml, toward_ds), np.finfo(np.float64).tiny
+        toward_ml = np.asarray(
+            np.bincount(rows, weights=np.maximum(values, 0.0), minlength=len(texts)), np.float64
         )
+        toward_ds = np.asarray(
+            np.bincount(rows, weights=np.maximum(-values, 0.0), minlength=len(texts)), np.float64
+        )
+        total = toward_ml + toward_ds
+        balance = balance_of(toward_ml, toward_ds)
         dense = np.zeros(len(self.coef))
         out = []
         for row, text in enumerate(texts):

@@ -34,10 +34,11 @@ from sklearn.base import clone
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from classifier.labels import LABELS, ML_ENGINEERING, TrainingPhrase
+from classifier.model import balance_of
 from classifier.reading import Analyzer
 from training.errors import TrainingError
 
@@ -60,9 +61,9 @@ class TrainingParams:
     # The other way of using the neutral pack, kept to compare (bench/neutral.py): each
     # neutral sentence seen once under each label with this sample weight (0: not at all).
     neutral_weight: float = 0.0
-    # Share of pseudo-postings whose work is split between the roles (about half of their
-    # phrases from the other role); the rest hold at most a third as many. Careful readers of
-    # real postings found about 18% genuinely mixed (shared/data/README.md).
+    # Share of pseudo-postings whose work is split between the roles (half to as many
+    # other-role phrases as own ones); the rest hold at most a third as many. Careful readers
+    # of real postings found about 18% genuinely mixed (shared/data/README.md).
     pseudo_mixed_share: float = 0.2
     random_state: int = 0
     strength_band: dict[str, list[float]] = field(
@@ -145,7 +146,8 @@ def pseudo_postings(
         neutral: neutral sentences; may be empty.
         count: how many postings to make, half per label.
         rng: the random generator (seeded by the caller).
-        mixed_share: the share whose work is split (half to all as many other-role phrases);
+        mixed_share: the share whose work is split (half, rounded down, to all as many
+            other-role phrases as own ones);
             the others hold at most a third as many other-role phrases as own ones.
 
     Returns:
@@ -229,7 +231,7 @@ def _scored(pipeline: Pipeline, texts: Sequence[str]) -> tuple[FloatArray, Float
         sparse.csr_matrix(pipeline[0].transform(texts)).multiply(logreg.coef_[0])
     )
     toward_positive = np.asarray(contributions.maximum(0).sum(axis=1)).ravel()
-    toward_negative = -np.asarray(contributions.minimum(0).sum(axis=1)).ravel()
+    toward_negative = np.asarray((-contributions).maximum(0).sum(axis=1)).ravel()
     decision = toward_positive - toward_negative + float(logreg.intercept_[0])
     return decision, toward_positive, toward_negative
 
@@ -259,7 +261,7 @@ def _calibrate(
     vocabulary than nearly every posting made of three or more role phrases.
     """
     rng = np.random.default_rng(params.random_state)
-    decisions, truth, toward, against, mixed = [], [], [], [], []
+    decisions, truth, positives, negatives, mixed = [], [], [], [], []
     for train_idx, test_idx in _folds(labels, params.random_state).split(texts, labels):
         fold = _fit(
             clone(pipeline),
@@ -276,8 +278,8 @@ def _calibrate(
         )
         decision, positive, negative = _scored(fold, p_texts)
         decisions.append(decision)
-        toward.append(np.maximum(positive, negative))
-        against.append(np.minimum(positive, negative))
+        positives.append(positive)
+        negatives.append(negative)
         truth += [label == ML_ENGINEERING for label in p_labels]
         mixed += p_mixed
     raw = np.concatenate(decisions).reshape(-1, 1)
@@ -292,13 +294,13 @@ def _calibrate(
         "accuracy": float(np.mean((calibrated > 0) == y)),
         "brier": float(np.mean((p - y) ** 2)),
     }
-    major, minor = np.concatenate(toward), np.concatenate(against)
-    balance = minor / np.maximum(major, np.finfo(np.float64).tiny)
+    positive, negative = np.concatenate(positives), np.concatenate(negatives)
+    balance = balance_of(positive, negative)
     split = np.asarray(mixed)
     clear_balance = (
         float(np.quantile(balance[split], params.mixed_clear_share)) if split.any() else 1.0
     )
-    min_weight = float(np.quantile(a * (major + minor), params.neither_quantile))
+    min_weight = float(np.quantile(a * (positive + negative), params.neither_quantile))
     return _Calibration(a, b, metrics, clear_balance, min_weight)
 
 
@@ -334,12 +336,22 @@ def train(
                 f"{labels.count(label)}; add some with `rolelens phrases add`"
             )
     pipeline = build_pipeline(params)
-    oof = cross_val_predict(clone(pipeline), texts, labels, cv=_folds(labels, params.random_state))
+    # Out-of-fold calls, each fold fitted the way the model is (neutral pack included).
+    oof = np.empty(len(texts), dtype=object)
+    for train_idx, test_idx in _folds(labels, params.random_state).split(texts, labels):
+        fold = _fit(
+            clone(pipeline),
+            [texts[i] for i in train_idx],
+            [labels[i] for i in train_idx],
+            neutral,
+            params,
+        )
+        oof[test_idx] = fold.predict([texts[i] for i in test_idx])
     metrics: dict[str, Any] = {
         "phrases_cv": {
             "n": len(texts),
-            "accuracy": float(accuracy_score(labels, oof)),
-            "macro_f1": float(f1_score(labels, oof, average="macro")),
+            "accuracy": float(accuracy_score(labels, list(oof))),
+            "macro_f1": float(f1_score(labels, list(oof), average="macro")),
         }
     }
     _fit(pipeline, texts, labels, neutral, params)

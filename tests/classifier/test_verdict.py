@@ -94,3 +94,24 @@ def test_balance_is_the_smaller_side_over_the_larger(classifier: RoleClassifier)
     answer = prediction.to_dict()
     assert answer["verdict"] == prediction.verdict
     assert answer["evidence"]["balance"] == prediction.evidence.balance
+
+
+def test_a_card_from_before_the_balance_and_weight_thresholds_still_works(
+    classifier: RoleClassifier,
+) -> None:
+    # Older cards have neither clear_balance nor min_weight: strength checks P alone and
+    # 'neither' falls back to counting role terms.
+    old = dict(classifier.card)
+    old["strength_band"] = {"mixed": [0.4, 0.6], "clear": [0.2, 0.8]}
+    old["evidence"] = {
+        "role_weight": classifier.evidence_rules["role_weight"],
+        "min_role_terms": 10,
+    }
+    legacy = RoleClassifier(classifier.model, old, classifier.phrases)
+    chef = (POSTINGS / "pastry_chef.txt").read_text(encoding="utf-8")
+    ml = (POSTINGS / "ml_engineer_platform.txt").read_text(encoding="utf-8")
+    chef_call, ml_call = legacy.classify_many([chef, ml])
+    assert chef_call.verdict == NEITHER and "vocabulary" in (chef_call.evidence.warning or "")
+    assert ml_call.verdict == ML_ENGINEERING and ml_call.strength == "clear"
+    nothing = legacy.classify("zzzz qqqq")  # no known word: balance 1, never clear
+    assert nothing.verdict == NEITHER and nothing.strength != "clear"

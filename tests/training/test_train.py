@@ -120,3 +120,25 @@ def test_calibration_stores_the_clear_balance_limit_and_the_evidence_floor() -> 
     assert 0.0 < model.strength_band["clear_balance"] < 1.0
     assert model.strength_band["clear"] == TrainingParams().strength_band["clear"]
     assert model.evidence["min_weight"] > 0
+
+
+def test_training_and_serving_measure_balance_and_weight_alike() -> None:
+    from classifier.model import RoleClassifier, balance_of
+    from training.pipeline import to_model
+    from training.train import _scored
+
+    model = train(load_packs(["seed"]), neutral=read_neutral())
+    texts = [
+        "Design A/B tests and analyse them. Deploy the models to production on Kubernetes.",
+        "Build dashboards for the sales team and forecast demand.",
+        "We bake bread every morning.",  # no role words at all
+    ]
+    card = {"version": "t", "strength_band": model.strength_band, "evidence": model.evidence}
+    served = RoleClassifier(to_model(model.pipeline), card, model.phrases).classify_many(texts)
+    _, positive, negative = _scored(model.pipeline, texts)
+    balance = balance_of(positive, negative)
+    for prediction, p, n, b in zip(served, positive, negative, balance, strict=True):
+        assert prediction.evidence.weight == pytest.approx(p + n, abs=1e-4)
+        assert prediction.evidence.balance == pytest.approx(b, abs=1e-4)
+    assert served[2].evidence.balance == 1.0, "no evidence is not one-sided evidence"
+    assert served[2].strength != "clear"
