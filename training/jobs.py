@@ -43,11 +43,6 @@ STATUSES = ("queued", "running", "promoted", "refused", "failed")
 ACTIVE = frozenset({"queued", "running"})
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 QUEUED_GRACE = 60.0  # seconds a job may stay queued with no runner process seen
-EMPTY_VOCABULARY = (
-    "the phrases to train on hold no word the model can use (only stop words, numbers or "
-    "punctuation); add phrases with role vocabulary (rolelens phrases add), remove the "
-    "unusable ones, or train on more packs"
-)
 
 
 @dataclass(frozen=True)
@@ -287,10 +282,6 @@ def run(home: Path, job_id: str, retrain_fn: Callable[..., RetrainResult] = retr
         return _finish(home, job_id, status="failed", detail=detail)
     except TrainingError as exc:
         return _finish(home, job_id, status="failed", detail=str(exc))
-    except ValueError as exc:
-        if "empty vocabulary" not in str(exc):
-            raise
-        return _finish(home, job_id, status="failed", detail=EMPTY_VOCABULARY)
     except OSError as exc:  # a full disk, for one: the data directory needs room
         detail = f"{exc} (data directory {home}); the serving version stays"
         return _finish(home, job_id, status="failed", detail=detail)

@@ -336,6 +336,16 @@ def train(
                 f"{labels.count(label)}; add some with `rolelens phrases add`"
             )
     pipeline = build_pipeline(params)
+    analyzer = pipeline[0].build_analyzer()
+    for label in LABELS:
+        if not any(
+            analyzer(text) for text, given in zip(texts, labels, strict=True) if given == label
+        ):
+            raise TrainingError(
+                f"the phrases labeled {label!r} hold no word the model can use (only stop "
+                "words, numbers or punctuation); add phrases with role vocabulary (rolelens "
+                "phrases add), remove the unusable ones, or train on more packs"
+            )
     # Out-of-fold calls, each fold fitted the way the model is (neutral pack included).
     oof = np.empty(len(texts), dtype=object)
     for train_idx, test_idx in _folds(labels, params.random_state).split(texts, labels):

@@ -68,7 +68,6 @@ def _fails(exc: BaseException) -> Any:
         (lambda *_, **__: RESULT, "promoted", None),  # the new version serves
         (_fails(PromotionRefused("scored 0.5, below the serving")), "refused", "below the serving"),
         (_fails(TrainingError("need at least 2 phrases")), "failed", "need at least 2"),
-        (_fails(ValueError("empty vocabulary; perhaps ...")), "failed", "add phrases"),
         (_fails(RetrainBusy("locked")), "failed", "try again"),
         (_fails(OSError(28, "No space left on device")), "failed", "No space left"),
     ],

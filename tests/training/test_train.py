@@ -142,3 +142,15 @@ def test_training_and_serving_measure_balance_and_weight_alike() -> None:
         assert prediction.evidence.balance == pytest.approx(b, abs=1e-4)
     assert served[2].evidence.balance == 1.0, "no evidence is not one-sided evidence"
     assert served[2].strength != "clear"
+
+
+def test_phrases_of_stop_words_only_are_refused_saying_what_to_fix() -> None:
+    # The neutral pack gives the vectorizer words of its own, so scikit-learn would no longer
+    # stop on an empty vocabulary: training itself must say these phrases are unusable.
+    only_stop_words = [
+        TrainingPhrase("the and of it", DATA_SCIENCE, "test"),
+        TrainingPhrase("a an the", DATA_SCIENCE, "test"),
+        *SMALL[:3],
+    ]
+    with pytest.raises(TrainingError, match=r"'data_science' hold no word .* add phrases"):
+        train(only_stop_words, neutral=read_neutral())
