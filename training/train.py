@@ -245,8 +245,30 @@ class _Calibration:
     min_weight: float
 
 
-def _calibrate(
+def _fold_models(
     pipeline: Pipeline,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    neutral: Sequence[str],
+    params: TrainingParams,
+) -> list[tuple[Pipeline, npt.NDArray[np.intp]]]:
+    """One model per cross-validation fold, fitted the way the model is (neutral pack
+    included), each with the indices of the phrases it did not see."""
+    folds = []
+    for train_idx, test_idx in _folds(labels, params.random_state).split(texts, labels):
+        fold = _fit(
+            clone(pipeline),
+            [texts[i] for i in train_idx],
+            [labels[i] for i in train_idx],
+            neutral,
+            params,
+        )
+        folds.append((fold, test_idx))
+    return folds
+
+
+def _calibrate(
+    folds: Sequence[tuple[Pipeline, npt.NDArray[np.intp]]],
     texts: list[str],
     labels: list[str],
     neutral: Sequence[str],
@@ -262,14 +284,7 @@ def _calibrate(
     """
     rng = np.random.default_rng(params.random_state)
     decisions, truth, positives, negatives, mixed = [], [], [], [], []
-    for train_idx, test_idx in _folds(labels, params.random_state).split(texts, labels):
-        fold = _fit(
-            clone(pipeline),
-            [texts[i] for i in train_idx],
-            [labels[i] for i in train_idx],
-            neutral,
-            params,
-        )
+    for fold, test_idx in folds:
         held: dict[str, list[str]] = {label: [] for label in LABELS}
         for i in test_idx:
             held[labels[i]].append(texts[i])
@@ -346,16 +361,9 @@ def train(
                 "words, numbers or punctuation); add phrases with role vocabulary (rolelens "
                 "phrases add), remove the unusable ones, or train on more packs"
             )
-    # Out-of-fold calls, each fold fitted the way the model is (neutral pack included).
-    oof = np.empty(len(texts), dtype=object)
-    for train_idx, test_idx in _folds(labels, params.random_state).split(texts, labels):
-        fold = _fit(
-            clone(pipeline),
-            [texts[i] for i in train_idx],
-            [labels[i] for i in train_idx],
-            neutral,
-            params,
-        )
+    folds = _fold_models(pipeline, texts, labels, neutral, params)
+    oof = np.empty(len(texts), dtype=object)  # out-of-fold calls
+    for fold, test_idx in folds:
         oof[test_idx] = fold.predict([texts[i] for i in test_idx])
     metrics: dict[str, Any] = {
         "phrases_cv": {
@@ -369,7 +377,7 @@ def train(
     band: dict[str, Any] = dict(params.strength_band)
     evidence: dict[str, float] = {"min_role_terms": params.min_role_terms}
     if params.calibrate:
-        fitted = _calibrate(pipeline, texts, labels, neutral, params)
+        fitted = _calibrate(folds, texts, labels, neutral, params)
         calibration = {"scale": fitted.scale, "shift": fitted.shift}
         metrics["pseudo_postings_cv"] = fitted.metrics
         band["clear_balance"] = fitted.clear_balance
