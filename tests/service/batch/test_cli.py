@@ -130,14 +130,27 @@ def test_unusable_input_exits_2_and_writes_nothing(
     args: list[str],
     message: str,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    exits_2_writing_nothing(runner, tmp_path, monkeypatch, files, args, message)
+
+
+def exits_2_writing_nothing(
+    runner: CliRunner,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, bytes],
+    args: list[str],
+    message: str,
+) -> None:
+    """Run ``rolelens ARGS`` in a folder holding ``files``: exit 2 with ``message``, no
+    traceback, and no file written beside the inputs."""
+    monkeypatch.chdir(folder)
     for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
+        (folder / name).write_bytes(data)
     result = runner.invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(files)
 
 
 def test_batch_without_a_model_trains_the_default_one_first(

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from service.batch.write import neutralise
 from service.cli import cli
+from tests.service.batch.test_cli import exits_2_writing_nothing
 
 
 @pytest.fixture
@@ -121,11 +122,4 @@ def test_unusable_parquet_exits_2_and_writes_nothing(
     args: list[str],
     message: str,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-    result = runner.invoke(cli, ["batch", *args])
-    assert result.exit_code == 2, result.output
-    assert message in result.output
-    assert "Traceback" not in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
+    exits_2_writing_nothing(runner, tmp_path, monkeypatch, files, ["batch", *args], message)
