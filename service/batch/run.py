@@ -1,23 +1,12 @@
 """Running a batch: a stream of input bytes in, a stream of result rows out, in input order.
 
-The HTTP service and the command line share this module::
-
-    table = open_table(request_or_file_bytes, options, name="upload.csv")  # may raise
-    summary = run_batch(table, text_stream, scorer, options)
-    # or, to stream a response: run = BatchRun(table, scorer, options); yield from run
-
+The HTTP service, the command line and each Dask partition share this module.
 :func:`open_table` reads only the header, so an unusable input is refused before anything is
-written. :func:`run_batch` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
-(fewer when texts are long), scores each chunk with :class:`service.batch.score.Scorer`
-(in ``jobs`` worker processes when asked, each holding the model once), and writes rows in
-input order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever
-the input's size.
-
-The steps stay apart, so another engine can run them on a partition of records::
-
-    for chunk in chunks(records, table, rows=256, chars=4_000_000):  # read
-        results = scorer.score(chunk.texts)  # score
-        write_chunk(chunk, results, writer, tally, table.id_column)  # write
+written. :class:`BatchRun` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
+(fewer when texts are long), scores each chunk with :class:`service.batch.score.Scorer` (in
+``jobs`` worker processes when asked, each holding the model once), and writes rows in input
+order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever the
+input's size.
 """
 
 from __future__ import annotations
@@ -27,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TextIO
 
 from classifier.labels import LABELS
@@ -112,18 +101,13 @@ def table_of(lines: Lines, reader: Reader, options: BatchOptions) -> Table:
         UnusableInput: a named column is missing, or no text column can be found.
     """
     columns = reader.columns
-    text = (
-        find_column(columns, options.text_column, "--text-column")
-        if options.text_column
-        else default_text_column(columns)
+    return Table(
+        lines,
+        reader,
+        find_column(columns, options.text_column, "--text-column") or default_text_column(columns),
+        find_column(columns, options.title_column, "--title-column"),
+        find_column(columns, options.id_column, "--id-column"),
     )
-    title = (
-        find_column(columns, options.title_column, "--title-column")
-        if options.title_column
-        else None
-    )
-    ident = find_column(columns, options.id_column, "--id-column") if options.id_column else None
-    return Table(lines, reader, text, title, ident)
 
 
 @dataclass
@@ -211,6 +195,7 @@ def write_chunk(
         writer.write(record, result, record.problem)
 
 
+@dataclass
 class BatchRun:
     """A batch as an iterator of output text: the header, then one piece per chunk.
 
@@ -225,25 +210,18 @@ class BatchRun:
         progress: called after each chunk with (rows done, input bytes read).
     """
 
-    def __init__(
-        self,
-        table: Table,
-        scorer: Scorer,
-        options: BatchOptions,
-        progress: Progress | None = None,
-    ) -> None:
-        self.table = table
-        self.scorer = scorer
-        self.options = options
-        self.progress = progress
-        self.output_format = options.output_format or table.reader.format
-        self.summary: BatchSummary | None = None
+    table: Table
+    scorer: Scorer
+    options: BatchOptions
+    progress: Progress | None = None
+    summary: BatchSummary | None = field(default=None, init=False)
 
     def __iter__(self) -> Iterator[str]:
         started = time.perf_counter()
         table, scorer, options = self.table, self.scorer, self.options
+        output_format = options.output_format or table.reader.format
         buffer = io.StringIO(newline="")
-        writer = make_writer(self.output_format, buffer, table.reader.columns, scorer.version)
+        writer = make_writer(output_format, buffer, table.reader.columns, scorer.version)
         tally = Tally(LABELS)
         pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
 
@@ -285,7 +263,7 @@ class BatchRun:
             notes=tally.notes,
             encoding=table.lines.encoding,
             input_format=table.reader.format,
-            output_format=self.output_format,
+            output_format=output_format,
             elapsed=time.perf_counter() - started,
             model_version=scorer.version,
             first_errors=tuple(tally.first_errors),
@@ -306,18 +284,8 @@ def run_batch(
     options: BatchOptions,
     progress: Progress | None = None,
 ) -> BatchSummary:
-    """Classify every record of ``table`` and write each with its result to ``sink``.
-
-    Args:
-        table: from :func:`open_table`.
-        sink: text stream for the output (CSV wants ``newline=""``).
-        scorer: the model to use; with ``options.jobs > 1`` it is copied to each worker.
-        options: output format, jobs and chunk sizes.
-        progress: called after each chunk with (rows written, input bytes read).
-
-    Returns:
-        Counts, timings and the encoding that was read.
-    """
+    """Run :class:`BatchRun` (same arguments) into ``sink``, a text stream (CSV wants
+    ``newline=""``), and return its summary: counts, timings and the encoding read."""
     run = BatchRun(table, scorer, options, progress)
     for piece in run:
         sink.write(piece)
