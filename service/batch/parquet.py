@@ -20,7 +20,6 @@ import dataclasses
 import datetime
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from service.batch.read import Record, unique_names
 from service.batch.run import BatchOptions, BatchRun, Progress, Table, table_of
 from service.batch.score import Scorer
 from service.batch.summary import BatchSummary
-from service.batch.write import RESULT_COLUMNS, as_cell, output_names
+from service.batch.write import RESULT_COLUMNS, as_cell, atomic_file, output_names
 
 BATCH_ROWS = 1024  # rows decoded at a time
 ROW_GROUP_ROWS = 8192  # rows per written row group
@@ -213,24 +212,12 @@ def parquet_file(
 ) -> Iterator[ParquetSink]:
     """A :class:`ParquetSink` writing to a temporary file beside ``path``, renamed to it at
     the end; removed if the block raises, so ``path`` appears whole or not at all."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
-    )
-    os.close(descriptor)
-    try:
+    with atomic_file(path) as temporary:
         sink = ParquetSink(temporary, columns, types)
         try:
             yield sink
         finally:
             sink.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def run_to_parquet(
