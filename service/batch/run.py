@@ -14,17 +14,16 @@ from __future__ import annotations
 import io
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TextIO
 
-from classifier.labels import LABELS
 from service.batch.decode import DecodedLines
 from service.batch.pool import score_in_worker, worker_pool
 from service.batch.read import Record, TableReader, default_text_column, find_column
 from service.batch.score import ScoredRow, Scorer
-from service.batch.summary import BatchSummary, Tally
+from service.batch.summary import BatchSummary
 from service.batch.write import Writer, make_writer
 
 Progress = Callable[[int, int], None]
@@ -140,32 +139,19 @@ def _posting(
     return text, None
 
 
-def chunks(
-    records: Iterable[Record],
-    table: Table,
-    rows: int,
-    chars: int,
-    max_chars: int | None = None,
-) -> Iterator[Chunk]:
-    """``records`` in chunks of ``rows`` records, or fewer once their texts reach ``chars``.
-
-    Args:
-        records: input records in order (a table's reader, or one partition of it).
-        table: names the text, title and id columns.
-        rows: most records per chunk.
-        chars: a chunk ends once its texts hold this many characters.
-        max_chars: a longer posting is that row's error (None: no limit).
-    """
+def chunks(table: Table, options: BatchOptions) -> Iterator[Chunk]:
+    """The records of ``table`` in chunks of ``options.chunk_rows``, or fewer once their
+    texts reach ``options.chunk_chars`` characters."""
     chunk = Chunk([], [], [])
     held = 0
-    for record in records:
-        text, error = _posting(record, table, max_chars)
+    for record in table.reader:
+        text, error = _posting(record, table, options.max_chars)
         chunk.records.append(record)
         chunk.errors.append(error)
         if text is not None:
             chunk.texts.append(text)
             held += len(text)
-        if len(chunk.records) >= rows or held >= chars:
+        if len(chunk.records) >= options.chunk_rows or held >= options.chunk_chars:
             yield chunk
             chunk = Chunk([], [], [])
             held = 0
@@ -177,21 +163,21 @@ def write_chunk(
     chunk: Chunk,
     results: Sequence[ScoredRow],
     writer: Writer,
-    tally: Tally,
+    summary: BatchSummary,
     id_column: str | None,
 ) -> None:
     """Write each record of ``chunk`` with its result (one per text) or its error; count it."""
     scored = iter(results)
     for record, error in zip(chunk.records, chunk.errors, strict=True):
-        tally.rows += 1
+        summary.rows_read += 1
         if error is not None:
-            tally.error(record, error, id_column)
+            summary.error(record, error, id_column)
             writer.write(record, None, error)
             continue
         result = next(scored)
-        tally.per_label[result.label] += 1
-        tally.per_verdict[result.verdict] += 1
-        tally.notes += record.problem is not None
+        summary.per_label[result.label] += 1
+        summary.per_verdict[result.verdict] += 1
+        summary.notes += record.problem is not None
         writer.write(record, result, record.problem)
 
 
@@ -222,7 +208,11 @@ class BatchRun:
         output_format = options.output_format or table.reader.format
         buffer = io.StringIO(newline="")
         writer = make_writer(output_format, buffer, table.reader.columns, scorer.version)
-        tally = Tally(LABELS)
+        summary = BatchSummary(
+            input_format=table.reader.format,
+            output_format=output_format,
+            model_version=scorer.version,
+        )
         pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
 
         def submit(texts: list[str]) -> Future[list[ScoredRow]]:
@@ -233,9 +223,9 @@ class BatchRun:
             return done
 
         def drain(chunk: Chunk, future: Future[list[ScoredRow]]) -> str:
-            write_chunk(chunk, future.result(), writer, tally, table.id_column)
+            write_chunk(chunk, future.result(), writer, summary, table.id_column)
             if self.progress is not None:
-                self.progress(tally.rows, table.lines.bytes_read)
+                self.progress(summary.rows_read, table.lines.bytes_read)
             return _take(buffer)
 
         pending: deque[tuple[Chunk, Future[list[ScoredRow]]]] = deque()
@@ -243,9 +233,7 @@ class BatchRun:
             header = _take(buffer)
             if header:
                 yield header
-            for chunk in chunks(
-                table.reader, table, options.chunk_rows, options.chunk_chars, options.max_chars
-            ):
+            for chunk in chunks(table, options):
                 pending.append((chunk, submit(chunk.texts)))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())
@@ -254,20 +242,9 @@ class BatchRun:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-        self.summary = BatchSummary(
-            rows_read=tally.rows,
-            classified=sum(tally.per_label.values()),
-            per_label=dict(tally.per_label),
-            per_verdict=dict(tally.per_verdict),
-            errors=tally.errors,
-            notes=tally.notes,
-            encoding=table.lines.encoding,
-            input_format=table.reader.format,
-            output_format=output_format,
-            elapsed=time.perf_counter() - started,
-            model_version=scorer.version,
-            first_errors=tuple(tally.first_errors),
-        )
+        summary.encoding = table.lines.encoding
+        summary.elapsed = time.perf_counter() - started
+        self.summary = summary
 
 
 def _take(buffer: io.StringIO) -> str:
