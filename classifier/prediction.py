@@ -25,9 +25,7 @@ class Phrase:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "text": self.text,
-            "weight": self.weight,
-            "toward": self.toward,
+            **vars(self),
             "spans": [list(span) for span in self.spans],
             "terms": list(self.terms),
         }
