@@ -51,7 +51,7 @@ class Interrupted(click.ClickException):
 
 
 def _format_of(name: str) -> str | None:
-    return EXTENSIONS.get(Path(name).suffix.lower()) if name != "-" else None
+    return EXTENSIONS.get(Path(name).suffix.lower())  # None for "-", which has no suffix
 
 
 @contextlib.contextmanager
