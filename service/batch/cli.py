@@ -1,7 +1,7 @@
 """``rolelens batch IN -o OUT``: a thin shell over :mod:`service.batch.run`.
 
 Kept out of ``service/cli.py`` so the command line's other commands and this one change
-independently; ``cli.py`` registers it with ``cli.add_command``.
+independently; ``cli.py`` imports it only when ``rolelens batch`` runs (``LAZY_COMMANDS``).
 """
 
 from __future__ import annotations
