@@ -22,11 +22,7 @@ HUMAN: dict[str, str] = {
     ML_ENGINEERING: "ML-engineering-leaning",
 }
 TOWARD: dict[str, str] = {DATA_SCIENCE: "data science", ML_ENGINEERING: "ML engineering"}
-HEADLINE: dict[str, str] = {
-    DATA_SCIENCE: "Data-science-leaning",
-    ML_ENGINEERING: "ML-engineering-leaning",
-    NEITHER: "Not a data-science or ML-engineering posting",
-}
+NEITHER_HEADLINE = "Not a data-science or ML-engineering posting"
 
 
 # Where training phrases come from: the packs shipped in fixtures/phrases/, and the store.
