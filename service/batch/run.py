@@ -118,9 +118,7 @@ class Chunk:
     texts: list[str]
 
 
-def _posting(
-    record: Record, table: Table, max_chars: int | None = None
-) -> tuple[str | None, str | None]:
+def _posting(record: Record, table: Table, max_chars: int | None) -> tuple[str | None, str | None]:
     """The text to classify for ``record``, or the error that stops it."""
     values = record.values
     if not values and record.problem:
