@@ -159,16 +159,6 @@ def _verify(folder: Path, name: str, expected: object, version: str) -> None:
         )
 
 
-def scikit_learn_version() -> str | None:
-    """The installed scikit-learn's version, read without importing it (None: absent)."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("scikit-learn")
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def load_version(home: Path, version: str) -> LoadedVersion:
     """Load one version after checking its format, checksums and scikit-learn version.
 
@@ -184,6 +174,8 @@ def load_version(home: Path, version: str) -> LoadedVersion:
         ArtifactError: the version is in the old pickle format, or a checksum or the
             scikit-learn version does not match the card.
     """
+    from importlib import metadata  # the installed scikit-learn's version, not sklearn itself
+
     from classifier import weights  # numpy: only once a model is loaded
 
     card = read_card(home, version)
@@ -204,23 +196,19 @@ def load_version(home: Path, version: str) -> LoadedVersion:
     _verify(folder, SETTINGS_FILE, card.get("settings_sha256"), version)
     _verify(folder, PHRASES_FILE, card.get("phrases_sha256"), version)
     trained_with = card.get("versions", {}).get("scikit-learn")
-    installed = scikit_learn_version()
+    try:
+        installed: str | None = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        installed = None
     if trained_with != installed:
         raise ArtifactError(
             f"model version {version!r} was trained with scikit-learn {trained_with}, "
             f"this is {installed}; retrain it with `rolelens train`"
         )
-    model = weights.load(folder, version)
-    return LoadedVersion(version, model, card, read_phrases(folder / PHRASES_FILE))
-
-
-def read_phrases(path: Path) -> tuple[TrainingPhrase, ...]:
-    """The training phrases of a version's ``phrases.csv``."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        return tuple(
-            TrainingPhrase(row["text"], row["label"], row["source"])
-            for row in csv.DictReader(handle)
-        )
+    with open(folder / PHRASES_FILE, encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(handle)
+        phrases = tuple(TrainingPhrase(row["text"], row["label"], row["source"]) for row in rows)
+    return LoadedVersion(version, weights.load(folder, version), card, phrases)
 
 
 def load_current(home: Path) -> LoadedVersion:

@@ -130,18 +130,9 @@ class DriftReport:
     thresholds: dict[str, float] = field(default_factory=lambda: dict(THRESHOLDS))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "psi": round(self.psi, 4),
-            "oov_share": round(self.oov_share, 4),
-            "oov_shift": round(self.oov_shift, 4),
-            "role_coverage": round(self.role_coverage, 4),
-            "coverage_shift": round(self.coverage_shift, 4),
-            "status": self.status,
-            "enough": self.enough,
-            "reasons": list(self.reasons),
-            "thresholds": self.thresholds,
-        }
+        """The report as JSON-ready values, figures rounded to four places."""
+        values = {k: round(v, 4) if isinstance(v, float) else v for k, v in vars(self).items()}
+        return {**values, "reasons": list(self.reasons)}
 
 
 def compare(

@@ -22,11 +22,7 @@ HUMAN: dict[str, str] = {
     ML_ENGINEERING: "ML-engineering-leaning",
 }
 TOWARD: dict[str, str] = {DATA_SCIENCE: "data science", ML_ENGINEERING: "ML engineering"}
-HEADLINE: dict[str, str] = {
-    DATA_SCIENCE: "Data-science-leaning",
-    ML_ENGINEERING: "ML-engineering-leaning",
-    NEITHER: "Not a data-science or ML-engineering posting",
-}
+NEITHER_HEADLINE = "Not a data-science or ML-engineering posting"
 
 
 # Where training phrases come from: the packs shipped in fixtures/phrases/, and the store.
@@ -41,27 +37,3 @@ class TrainingPhrase:
     text: str
     label: str
     source: str
-
-
-def other(label: str) -> str:
-    """Return the label that is not ``label``.
-
-    Raises:
-        ValueError: ``label`` is not one of :data:`LABELS`.
-    """
-    if label == DATA_SCIENCE:
-        return ML_ENGINEERING
-    if label == ML_ENGINEERING:
-        return DATA_SCIENCE
-    raise ValueError(f"unknown label {label!r}; labels are: {', '.join(LABELS)}")
-
-
-def check_label(label: str) -> str:
-    """Return ``label`` if it is known.
-
-    Raises:
-        ValueError: with the list of known labels, so the caller can say what to fix.
-    """
-    if label not in LABELS:
-        raise ValueError(f"unknown label {label!r}; use one of: {', '.join(LABELS)}")
-    return label

@@ -25,9 +25,7 @@ class Phrase:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "text": self.text,
-            "weight": self.weight,
-            "toward": self.toward,
+            **vars(self),
             "spans": [list(span) for span in self.spans],
             "terms": list(self.terms),
         }
@@ -97,11 +95,7 @@ class Prediction:
         return HUMAN[self.label]
 
     def to_dict(self) -> dict[str, Any]:
-        """The answer as JSON-ready data.
-
-        Written out field by field: ``dataclasses.asdict`` deep-copies every value and took
-        three times as long (0.096 against 0.032 ms for a 3 kB posting's answer).
-        """
+        """The answer as JSON-ready data (not ``dataclasses.asdict``: it deep-copies, slowly)."""
         return {
             "label": self.label,
             "verdict": self.verdict,
@@ -110,23 +104,8 @@ class Prediction:
             "strength": self.strength,
             "key_phrases": [p.to_dict() for p in self.key_phrases],
             "counter_phrases": [p.to_dict() for p in self.counter_phrases],
-            "score": {
-                "logit": self.score.logit,
-                "bias": self.score.bias,
-                "contributions_sum": self.score.contributions_sum,
-            },
-            "evidence": {
-                "known_terms": self.evidence.known_terms,
-                "role_terms": self.evidence.role_terms,
-                "token_count": self.evidence.token_count,
-                "coverage": self.evidence.coverage,
-                "weight": self.evidence.weight,
-                "balance": self.evidence.balance,
-                "warning": self.evidence.warning,
-            },
-            "similar_phrases": [
-                {"text": s.text, "label": s.label, "source": s.source, "similarity": s.similarity}
-                for s in self.similar_phrases
-            ],
+            "score": dict(vars(self.score)),
+            "evidence": dict(vars(self.evidence)),
+            "similar_phrases": [dict(vars(s)) for s in self.similar_phrases],
             "model_version": self.model_version,
         }

@@ -21,7 +21,7 @@ import click
 
 from classifier.artifacts import current_version
 from classifier.errors import ModelNotFound
-from classifier.labels import HEADLINE, ML_ENGINEERING, NEITHER, SOURCES, TOWARD
+from classifier.labels import ML_ENGINEERING, NEITHER, NEITHER_HEADLINE, SOURCES, TOWARD
 from classifier.prediction import Prediction
 from service import multiproc
 from service.config import data_home, fixtures_home, keep_versions
@@ -192,7 +192,7 @@ def _describe(prediction: Prediction) -> str:
     p_ml = prediction.probability[ML_ENGINEERING]
     call = f"{prediction.leaning} ({prediction.strength})"
     if prediction.verdict == NEITHER:
-        call = f"{HEADLINE[NEITHER]}; its words lean toward {TOWARD[prediction.label]}"
+        call = f"{NEITHER_HEADLINE}; its words lean toward {TOWARD[prediction.label]}"
     lines = [f"{call}: P(ml_engineering) = {p_ml:.2f}   [model {prediction.model_version}]"]
     for title, phrases in (
         ("key phrases", prediction.key_phrases),

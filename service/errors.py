@@ -112,6 +112,7 @@ TABLE = (
     Rule("training.errors:JobNotFound", 404, "not_found", 2),
     Rule("classifier.errors:InvalidPosting", 422, "invalid_field", 2),
     Rule("service.batch.errors:UnusableInput", 422, "unusable_input", 2),
+    Rule("service.batch.errors:MissingExtra", 501, "missing_extra", 2),
     Rule("training.errors:TrainingError", 422, "training_failed", 2),
     Rule("training.errors:RetrainBusy", 409, "retrain_running", 1),
     Rule("training.errors:JobBusy", 409, "retrain_running", 1),

@@ -1,12 +1,13 @@
 """``rolelens batch IN -o OUT``: a thin shell over :mod:`service.batch.run`.
 
 Kept out of ``service/cli.py`` so the command line's other commands and this one change
-independently; ``cli.py`` registers it with ``cli.add_command``.
+independently; ``cli.py`` imports it only when ``rolelens batch`` runs (``LAZY_COMMANDS``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import signal
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 import click
 
 from service.batch import extra
-from service.batch.errors import MissingExtra, UnusableInput
 from service.batch.read import FORMATS
 from service.batch.run import BatchOptions, Table, open_table, run_batch
 from service.batch.score import KEY_PHRASES, MAX_KEY_PHRASES, Scorer
@@ -51,7 +51,7 @@ class Interrupted(click.ClickException):
 
 
 def _format_of(name: str) -> str | None:
-    return EXTENSIONS.get(Path(name).suffix.lower()) if name != "-" else None
+    return EXTENSIONS.get(Path(name).suffix.lower())  # None for "-", which has no suffix
 
 
 @contextlib.contextmanager
@@ -114,12 +114,12 @@ class _Bar:
     """Rows, rows/s and (when the input's size is known) ETA on stderr; created lazily,
     after the worker processes have started."""
 
-    def __init__(self, size: int | None, enabled: bool) -> None:
+    def __init__(self, quiet: bool, size: int | None = None) -> None:
         self.size = size
-        self.enabled = enabled
+        self.enabled = not quiet and sys.stderr.isatty()
         self.bar: tqdm[Any] | None = None
 
-    def __call__(self, rows: int, bytes_read: int) -> None:
+    def __call__(self, rows: int, bytes_read: int = 0, postfix: str = "") -> None:
         if not self.enabled:
             return
         bar = self.bar
@@ -129,6 +129,8 @@ class _Bar:
             bar = self.bar = tqdm(total=None, unit=" rows", file=sys.stderr, dynamic_ncols=True)
         if self.size and bytes_read:
             bar.total = max(rows, round(rows * self.size / bytes_read))
+        if postfix:
+            bar.set_postfix_str(postfix, refresh=False)
         bar.update(rows - bar.n)
 
     def close(self) -> None:
@@ -152,14 +154,13 @@ def _summary(summary: BatchSummary, target: str) -> str:
 
 
 def _open_table(stream: BinaryIO, source: str, options: BatchOptions) -> Table:
-    name = "-" if source == "-" else source
     if options.input_format != "parquet":
-        return open_table(stream, options, name=name)
+        return open_table(stream, options, name=source)
     if source == "-":
         raise BadInput("Parquet input must be a file, not stdin; give its path")
     from service.batch.parquet import open_parquet_table  # needs the optional pyarrow
 
-    return open_parquet_table(Path(source), options, name)
+    return open_parquet_table(Path(source), options, source)
 
 
 def _run(
@@ -206,7 +207,6 @@ def _run(
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    default=None,
     help="Worker processes (default: the number of CPUs).",
 )
 @click.option(
@@ -234,7 +234,6 @@ def _run(
 @click.option(
     "--partition-rows",
     type=click.IntRange(min=1),
-    default=None,
     metavar="N",
     help="With --engine dask: rows per partition and part file (default 5000).",
 )
@@ -258,25 +257,19 @@ def batch(
 ) -> None:
     """Classify every posting of CSV, JSON Lines or Parquet INPUT into OUT (- for
     stdin/stdout). With --engine dask, INPUT may be several files, globs or folders."""
+    options = BatchOptions(
+        text_column=text_column,
+        title_column=title_column,
+        id_column=id_column,
+        input_format=input_format,
+        output_format=fmt,
+        jobs=jobs or os.cpu_count() or 1,
+    )
     if engine == "dask":
         from service.batch.dask_cli import batch_on_dask
 
         batch_on_dask(
-            sources,
-            target,
-            BatchOptions(
-                text_column=text_column,
-                title_column=title_column,
-                id_column=id_column,
-                input_format=input_format,
-                output_format=fmt,
-                jobs=jobs or os.cpu_count() or 1,
-            ),
-            scheduler=scheduler,
-            partition_rows=partition_rows,
-            key_phrases=key_phrases,
-            overwrite=overwrite,
-            quiet=quiet,
+            sources, target, options, scheduler, partition_rows, key_phrases, overwrite, quiet
         )
         return
     for flag, given in (("--scheduler", scheduler), ("--overwrite", overwrite)):
@@ -287,36 +280,25 @@ def batch(
     if len(sources) != 1:
         raise BadInput("the local engine reads one INPUT; give --engine dask for several")
     source = sources[0]
-    options = BatchOptions(
-        text_column=text_column,
-        title_column=title_column,
-        id_column=id_column,
+    options = dataclasses.replace(
+        options,
         input_format=input_format or _format_of(source),
         output_format=fmt or _format_of(target),
-        jobs=jobs or os.cpu_count() or 1,
     )
     if "parquet" in (options.input_format, options.output_format):
-        try:
-            extra.require("parquet")
-        except MissingExtra as exc:
-            raise BadInput(str(exc)) from None
+        extra.require("parquet")
     with _input(source) as stream:
-        try:
-            table = _open_table(stream, source, options)
-        except UnusableInput as exc:
-            raise BadInput(str(exc)) from None
+        table = _open_table(stream, source, options)
         ensure_model(data_home(), fixtures_home())
         scorer = Scorer.from_registry(data_home(), key_phrases=key_phrases)
         size = os.fstat(stream.fileno()).st_size if source != "-" else None
-        bar = _Bar(size, enabled=not quiet and sys.stderr.isatty())
+        bar = _Bar(quiet, size)
         try:
             with _sigterm_as_interrupt():
                 summary = _run(table, source, target, scorer, options, bar)
         except KeyboardInterrupt:
             left = "stdout got part of the output" if target == "-" else f"{target} was not written"
             raise Interrupted(f"interrupted; {left}") from None
-        except UnusableInput as exc:
-            raise BadInput(str(exc)) from None
         except (OSError, BrokenExecutor) as exc:  # disk full, a worker killed for memory...
             message = f"the batch failed and {target} was not written: {exc}"
             raise click.ClickException(message) from None

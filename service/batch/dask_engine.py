@@ -42,7 +42,6 @@ from service.batch.dask_worker import (
     score_partition,
 )
 from service.batch.errors import UnusableInput
-from service.batch.read import Record
 from service.batch.run import BatchOptions, Table, open_table
 from service.batch.summary import BatchSummary
 from service.batch.write import atomic_text_file
@@ -142,57 +141,48 @@ def partitions(
     index = 0
     for path in inputs:
         with open_input(path, options) as table:
-            columns = tuple(table.reader.columns)
-            fmt = table.reader.format
             reader = table.reader
-            if fmt == "parquet":
-                from service.batch.parquet import ParquetReader
-
-                assert isinstance(reader, ParquetReader)
-                yield from _row_groups(path.absolute(), reader, columns, rows, index)
-                index += max(1, len(_cut(reader, rows)))
-                encodings[str(path)] = table.lines.encoding
-                continue
-            batch: list[Record] = []
-            chars = 0
-            count = 0
-            for record in table.reader:
-                batch.append(record)
-                chars += sum(len(v) for v in record.values.values() if isinstance(v, str))
-                if len(batch) >= rows or chars >= PARTITION_CHARS:
-                    yield Partition(index, str(path), fmt, columns, tuple(batch))
-                    index, count, batch, chars = index + 1, count + 1, [], 0
-            if batch or not count:
-                yield Partition(index, str(path), fmt, columns, tuple(batch))
-                index += 1
+            columns = tuple(reader.columns)
+            if reader.format == "parquet":
+                parts = _row_groups(path.absolute(), reader, columns, rows, index)
+                yield from parts
+                index += len(parts)
+            else:
+                first, batch, chars = index, [], 0
+                for record in reader:
+                    batch.append(record)
+                    chars += sum(len(v) for v in record.values.values() if isinstance(v, str))
+                    if len(batch) >= rows or chars >= PARTITION_CHARS:
+                        yield Partition(index, str(path), reader.format, columns, tuple(batch))
+                        index, batch, chars = index + 1, [], 0
+                if batch or index == first:
+                    yield Partition(index, str(path), reader.format, columns, tuple(batch))
+                    index += 1
             encodings[str(path)] = table.lines.encoding
-
-
-def _cut(reader: Any, rows: int) -> list[list[int]]:
-    """Row groups gathered into partitions of about ``rows`` rows (whole groups)."""
-    metadata = reader.file.metadata
-    cuts: list[list[int]] = []
-    size = 0
-    for group in range(metadata.num_row_groups):
-        if not cuts or size >= rows:
-            cuts.append([])
-            size = 0
-        cuts[-1].append(group)
-        size += metadata.row_group(group).num_rows
-    return cuts
 
 
 def _row_groups(
     path: Path, reader: Any, columns: tuple[str, ...], rows: int, index: int
-) -> Iterator[Partition]:
+) -> list[Partition]:
+    """A Parquet input's row groups gathered into partitions of about ``rows`` rows (whole
+    groups), numbered from ``index``; a file without row groups gives one empty partition."""
     metadata = reader.file.metadata
+    cuts: list[list[int]] = [[]]
+    size = 0
+    for group in range(metadata.num_row_groups):
+        if size >= rows:
+            cuts.append([])
+            size = 0
+        cuts[-1].append(group)
+        size += metadata.row_group(group).num_rows
+    parts = []
     number = 1
-    cuts = _cut(reader, rows) or [[]]
     for offset, groups in enumerate(cuts):
-        yield Partition(
-            index + offset, str(path), "parquet", columns, (), tuple(groups), first_number=number
+        parts.append(
+            Partition(index + offset, str(path), "parquet", columns, (), tuple(groups), number)
         )
         number += sum(metadata.row_group(g).num_rows for g in groups)
+    return parts
 
 
 def merge(summaries: Sequence[BatchSummary], **fixed: Any) -> BatchSummary:

@@ -106,7 +106,11 @@ class Partition:
 
 
 class _Records:
-    """A partition's records as a table reader."""
+    """A partition's records as a table's reader and lines; the client read them, so its
+    summary tells their encoding."""
+
+    encoding = ""
+    bytes_read = 0
 
     def __init__(self, partition: Partition) -> None:
         self.format = partition.input_format
@@ -115,13 +119,6 @@ class _Records:
 
     def __iter__(self) -> Iterator[Record]:
         return iter(self.records)
-
-
-class _Read:
-    """A partition read by the client: its encoding is told in the client's summary."""
-
-    encoding = ""
-    bytes_read = 0
 
 
 def part_name(index: int, fmt: str) -> str:
@@ -153,7 +150,8 @@ def score_partition(
             partition.first_number,
         )
     else:
-        table = table_of(_Read(), _Records(partition), options)
+        records = _Records(partition)
+        table = table_of(records, records, options)
     path = Path(outdir) / part_name(partition.index, output_format)
     if output_format == "parquet":
         from service.batch.parquet import run_to_parquet

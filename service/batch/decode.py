@@ -92,18 +92,18 @@ class DecodedLines:
         self.stream = stream
         self.name = name
         self.block_size = block_size
-        self._source: _Source | None = None
+        self._source = _Source(b"", stream)
         self._label = "UTF-8"
 
     @property
     def bytes_read(self) -> int:
         """Input bytes decoded so far."""
-        return self._source.handed if self._source is not None else 0
+        return self._source.handed
 
     @property
     def encoding(self) -> str:
         """The encoding read, for the summary: ``UTF-8``, ``UTF-16``, or cp1252 from where."""
-        at = self._source.first_fallback if self._source is not None else None
+        at = self._source.first_fallback
         if at is None:
             return self._label
         return f"cp1252 (the bytes are not UTF-8 from byte {at:,} on)"
@@ -133,7 +133,7 @@ class DecodedLines:
         # A file with \n line ends keeps a lone \r inside its line (the CSV reader then
         # says the row is broken); only files without any \n split at \r (old Mac exports).
         newline = "\n" if "\n" in head.decode(codec, "replace") else ""
-        self._source = _Source(head, self.stream)
+        self._source.head = head
         text = io.TextIOWrapper(
             cast(BinaryIO, self._source), encoding=codec, errors=errors, newline=newline
         )

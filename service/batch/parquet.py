@@ -20,7 +20,6 @@ import dataclasses
 import datetime
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from service.batch.read import Record, unique_names
 from service.batch.run import BatchOptions, BatchRun, Progress, Table, table_of
 from service.batch.score import Scorer
 from service.batch.summary import BatchSummary
-from service.batch.write import RESULT_COLUMNS, as_cell, output_names
+from service.batch.write import RESULT_COLUMNS, as_cell, atomic_file, output_names
 
 BATCH_ROWS = 1024  # rows decoded at a time
 ROW_GROUP_ROWS = 8192  # rows per written row group
@@ -62,24 +61,9 @@ def _kept_type(kind: pa.DataType) -> pa.DataType:
     return kind if simple else pa.string()
 
 
-class ParquetLines:
-    """A Parquet input as the summary and the progress bar see it (no text encoding)."""
-
-    encoding = "none (Parquet)"
-
-    def __init__(self, size: int, rows: int) -> None:
-        self.size = size
-        self.rows = max(rows, 1)
-        self.rows_read = 0
-
-    @property
-    def bytes_read(self) -> int:
-        """The share of the file's bytes that the rows read so far stand for."""
-        return self.size * self.rows_read // self.rows
-
-
 class ParquetReader:
-    """Records of a Parquet file, or of some of its row groups.
+    """Records of a Parquet file, or of some of its row groups; also the table's lines, as
+    the summary and the progress bar see them (no text encoding).
 
     Args:
         path: the file (Parquet needs random access: not a pipe).
@@ -92,6 +76,7 @@ class ParquetReader:
     """
 
     format = "parquet"
+    encoding = "none (Parquet)"
 
     def __init__(
         self,
@@ -115,9 +100,15 @@ class ParquetReader:
         metadata = self.file.metadata
         groups = range(metadata.num_row_groups) if row_groups is None else row_groups
         self.row_groups = list(groups)
-        rows = sum(metadata.row_group(i).num_rows for i in self.row_groups)
-        self.lines = ParquetLines(os.path.getsize(path), rows)
+        self.rows: int = max(1, sum(metadata.row_group(i).num_rows for i in self.row_groups))
+        self.size = os.path.getsize(path)
+        self.rows_read = 0
         self.first_number = first_number
+
+    @property
+    def bytes_read(self) -> int:
+        """The share of the file's bytes that the rows read so far stand for."""
+        return self.size * self.rows_read // self.rows
 
     def __iter__(self) -> Iterator[Record]:
         number = self.first_number
@@ -128,7 +119,7 @@ class ParquetReader:
             for values in zip(*columns, strict=True):
                 yield Record(number, dict(zip(self.columns, map(_plain, values), strict=True)))
                 number += 1
-            self.lines.rows_read += batch.num_rows
+            self.rows_read += batch.num_rows
 
 
 def open_parquet_table(
@@ -144,7 +135,7 @@ def open_parquet_table(
         UnusableInput: the file is not Parquet, or the columns asked for are not in it.
     """
     reader = ParquetReader(path, name, row_groups, first_number)
-    return table_of(reader.lines, reader, options)
+    return table_of(reader, reader, options)
 
 
 def column_types(table: Table) -> dict[str, pa.DataType]:
@@ -213,24 +204,12 @@ def parquet_file(
 ) -> Iterator[ParquetSink]:
     """A :class:`ParquetSink` writing to a temporary file beside ``path``, renamed to it at
     the end; removed if the block raises, so ``path`` appears whole or not at all."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
-    )
-    os.close(descriptor)
-    try:
+    with atomic_file(path) as temporary:
         sink = ParquetSink(temporary, columns, types)
         try:
             yield sink
         finally:
             sink.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def run_to_parquet(

@@ -70,13 +70,13 @@ def sniff_delimiter(header_line: str) -> str:
     return best[2] if best[0] else ","
 
 
-def find_column(columns: Sequence[str], wanted: str, option: str) -> str:
-    """The column named ``wanted`` (exactly, else ignoring case and spaces).
+def find_column(columns: Sequence[str], wanted: str | None, option: str) -> str | None:
+    """The column named ``wanted`` (exactly, else ignoring case and spaces); None if not asked.
 
     Raises:
         UnusableInput: no such column; the message lists the columns and the option to use.
     """
-    if wanted in columns:
+    if not wanted or wanted in columns:
         return wanted
     folded = {c.strip().casefold(): c for c in reversed(columns)}
     found = folded.get(wanted.strip().casefold())
@@ -118,7 +118,6 @@ class TableReader:
     """
 
     def __init__(self, lines: Iterable[str], fmt: str | None = None, name: str = "input"):
-        self.name = name
         lines = iter(lines)
         first = next(lines, None)
         while first is not None and not first.strip():
@@ -129,10 +128,9 @@ class TableReader:
             fmt = "jsonl" if first.lstrip().startswith("{") else "csv"
         self.format = fmt
         self._lines = itertools.chain([first], lines)
-        self.delimiter = sniff_delimiter(first) if fmt == "csv" else ","
         if fmt == "csv":
             csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-            self._csv = csv.reader(self._lines, delimiter=self.delimiter)
+            self._csv = csv.reader(self._lines, delimiter=sniff_delimiter(first))
             try:
                 header = next(self._csv)
             except csv.Error as exc:  # e.g. a lone carriage return inside the header
@@ -141,29 +139,17 @@ class TableReader:
                     "as CSV with one header line of column names and retry"
                 ) from None
             self.columns = unique_names(header)
-            self._first: dict[str, Any] | None = None
         else:
-            self._first = self._parse_json(first, 1, strict=True)
-            next(self._lines)
-            self.columns = unique_names([str(key) for key in self._first])
-
-    def _parse_json(self, line: str, number: int, strict: bool) -> dict[str, Any]:
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            if strict:
+            try:
+                self._first: dict[str, Any] = json.loads(next(self._lines))
+            except ValueError as exc:
                 raise UnusableInput(
-                    f"{self.name} is not JSON Lines: line {number} is not JSON ({exc}); "
+                    f"{name} is not JSON Lines: line 1 is not JSON ({exc}); "
                     "give one JSON object per line, or a CSV file"
                 ) from None
-            raise
-        if not isinstance(value, dict):
-            if strict:
-                raise UnusableInput(
-                    f"{self.name} is not JSON Lines: line {number} is not a JSON object"
-                )
-            raise ValueError("the line is not a JSON object")
-        return value
+            if not isinstance(self._first, dict):
+                raise UnusableInput(f"{name} is not JSON Lines: line 1 is not a JSON object")
+            self.columns = unique_names([str(key) for key in self._first])
 
     def __iter__(self) -> Iterator[Record]:
         return self._csv_records() if self.format == "csv" else self._json_records()
@@ -193,14 +179,22 @@ class TableReader:
             yield Record(number, dict(zip(columns, row, strict=False)), problem)
 
     def _json_records(self) -> Iterator[Record]:
-        if self._first is not None:
-            yield Record(1, self._first)
+        yield Record(1, self._first)
         number = 1
         for line in self._lines:
             if not line.strip():
                 continue
             number += 1
             try:
-                yield Record(number, self._parse_json(line, number, strict=False))
+                values = _json_object(line)
             except ValueError as exc:
                 yield Record(number, {}, f"record {number} is not a JSON object ({exc})")
+                continue
+            yield Record(number, values)
+
+
+def _json_object(line: str) -> dict[str, Any]:
+    value = json.loads(line)
+    if not isinstance(value, dict):
+        raise ValueError("the line is not a JSON object")
+    return value

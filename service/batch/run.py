@@ -1,23 +1,12 @@
 """Running a batch: a stream of input bytes in, a stream of result rows out, in input order.
 
-The HTTP service and the command line share this module::
-
-    table = open_table(request_or_file_bytes, options, name="upload.csv")  # may raise
-    summary = run_batch(table, text_stream, scorer, options)
-    # or, to stream a response: run = BatchRun(table, scorer, options); yield from run
-
+The HTTP service, the command line and each Dask partition share this module.
 :func:`open_table` reads only the header, so an unusable input is refused before anything is
-written. :func:`run_batch` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
-(fewer when texts are long), scores each chunk with :class:`service.batch.score.Scorer`
-(in ``jobs`` worker processes when asked, each holding the model once), and writes rows in
-input order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever
-the input's size.
-
-The steps stay apart, so another engine can run them on a partition of records::
-
-    for chunk in chunks(records, table, rows=256, chars=4_000_000):  # read
-        results = scorer.score(chunk.texts)  # score
-        write_chunk(chunk, results, writer, tally, table.id_column)  # write
+written. :class:`BatchRun` reads records in chunks of :attr:`BatchOptions.chunk_rows` rows
+(fewer when texts are long), scores each chunk with :class:`service.batch.score.Scorer` (in
+``jobs`` worker processes when asked, each holding the model once), and writes rows in input
+order. At most twice ``jobs`` chunks are held at once: memory stays the same whatever the
+input's size.
 """
 
 from __future__ import annotations
@@ -25,17 +14,16 @@ from __future__ import annotations
 import io
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TextIO
 
-from classifier.labels import LABELS
 from service.batch.decode import DecodedLines
 from service.batch.pool import score_in_worker, worker_pool
 from service.batch.read import Record, TableReader, default_text_column, find_column
 from service.batch.score import ScoredRow, Scorer
-from service.batch.summary import BatchSummary, Tally
+from service.batch.summary import BatchSummary
 from service.batch.write import Writer, make_writer
 
 Progress = Callable[[int, int], None]
@@ -112,18 +100,13 @@ def table_of(lines: Lines, reader: Reader, options: BatchOptions) -> Table:
         UnusableInput: a named column is missing, or no text column can be found.
     """
     columns = reader.columns
-    text = (
-        find_column(columns, options.text_column, "--text-column")
-        if options.text_column
-        else default_text_column(columns)
+    return Table(
+        lines,
+        reader,
+        find_column(columns, options.text_column, "--text-column") or default_text_column(columns),
+        find_column(columns, options.title_column, "--title-column"),
+        find_column(columns, options.id_column, "--id-column"),
     )
-    title = (
-        find_column(columns, options.title_column, "--title-column")
-        if options.title_column
-        else None
-    )
-    ident = find_column(columns, options.id_column, "--id-column") if options.id_column else None
-    return Table(lines, reader, text, title, ident)
 
 
 @dataclass
@@ -135,9 +118,7 @@ class Chunk:
     texts: list[str]
 
 
-def _posting(
-    record: Record, table: Table, max_chars: int | None = None
-) -> tuple[str | None, str | None]:
+def _posting(record: Record, table: Table, max_chars: int | None) -> tuple[str | None, str | None]:
     """The text to classify for ``record``, or the error that stops it."""
     values = record.values
     if not values and record.problem:
@@ -156,32 +137,19 @@ def _posting(
     return text, None
 
 
-def chunks(
-    records: Iterable[Record],
-    table: Table,
-    rows: int,
-    chars: int,
-    max_chars: int | None = None,
-) -> Iterator[Chunk]:
-    """``records`` in chunks of ``rows`` records, or fewer once their texts reach ``chars``.
-
-    Args:
-        records: input records in order (a table's reader, or one partition of it).
-        table: names the text, title and id columns.
-        rows: most records per chunk.
-        chars: a chunk ends once its texts hold this many characters.
-        max_chars: a longer posting is that row's error (None: no limit).
-    """
+def chunks(table: Table, options: BatchOptions) -> Iterator[Chunk]:
+    """The records of ``table`` in chunks of ``options.chunk_rows``, or fewer once their
+    texts reach ``options.chunk_chars`` characters."""
     chunk = Chunk([], [], [])
     held = 0
-    for record in records:
-        text, error = _posting(record, table, max_chars)
+    for record in table.reader:
+        text, error = _posting(record, table, options.max_chars)
         chunk.records.append(record)
         chunk.errors.append(error)
         if text is not None:
             chunk.texts.append(text)
             held += len(text)
-        if len(chunk.records) >= rows or held >= chars:
+        if len(chunk.records) >= options.chunk_rows or held >= options.chunk_chars:
             yield chunk
             chunk = Chunk([], [], [])
             held = 0
@@ -193,24 +161,25 @@ def write_chunk(
     chunk: Chunk,
     results: Sequence[ScoredRow],
     writer: Writer,
-    tally: Tally,
+    summary: BatchSummary,
     id_column: str | None,
 ) -> None:
     """Write each record of ``chunk`` with its result (one per text) or its error; count it."""
     scored = iter(results)
     for record, error in zip(chunk.records, chunk.errors, strict=True):
-        tally.rows += 1
+        summary.rows_read += 1
         if error is not None:
-            tally.error(record, error, id_column)
+            summary.error(record, error, id_column)
             writer.write(record, None, error)
             continue
         result = next(scored)
-        tally.per_label[result.label] += 1
-        tally.per_verdict[result.verdict] += 1
-        tally.notes += record.problem is not None
+        summary.per_label[result.label] += 1
+        summary.per_verdict[result.verdict] += 1
+        summary.notes += record.problem is not None
         writer.write(record, result, record.problem)
 
 
+@dataclass
 class BatchRun:
     """A batch as an iterator of output text: the header, then one piece per chunk.
 
@@ -225,26 +194,23 @@ class BatchRun:
         progress: called after each chunk with (rows done, input bytes read).
     """
 
-    def __init__(
-        self,
-        table: Table,
-        scorer: Scorer,
-        options: BatchOptions,
-        progress: Progress | None = None,
-    ) -> None:
-        self.table = table
-        self.scorer = scorer
-        self.options = options
-        self.progress = progress
-        self.output_format = options.output_format or table.reader.format
-        self.summary: BatchSummary | None = None
+    table: Table
+    scorer: Scorer
+    options: BatchOptions
+    progress: Progress | None = None
+    summary: BatchSummary | None = field(default=None, init=False)
 
     def __iter__(self) -> Iterator[str]:
         started = time.perf_counter()
         table, scorer, options = self.table, self.scorer, self.options
+        output_format = options.output_format or table.reader.format
         buffer = io.StringIO(newline="")
-        writer = make_writer(self.output_format, buffer, table.reader.columns, scorer.version)
-        tally = Tally(LABELS)
+        writer = make_writer(output_format, buffer, table.reader.columns, scorer.version)
+        summary = BatchSummary(
+            input_format=table.reader.format,
+            output_format=output_format,
+            model_version=scorer.version,
+        )
         pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
 
         def submit(texts: list[str]) -> Future[list[ScoredRow]]:
@@ -255,9 +221,9 @@ class BatchRun:
             return done
 
         def drain(chunk: Chunk, future: Future[list[ScoredRow]]) -> str:
-            write_chunk(chunk, future.result(), writer, tally, table.id_column)
+            write_chunk(chunk, future.result(), writer, summary, table.id_column)
             if self.progress is not None:
-                self.progress(tally.rows, table.lines.bytes_read)
+                self.progress(summary.rows_read, table.lines.bytes_read)
             return _take(buffer)
 
         pending: deque[tuple[Chunk, Future[list[ScoredRow]]]] = deque()
@@ -265,9 +231,7 @@ class BatchRun:
             header = _take(buffer)
             if header:
                 yield header
-            for chunk in chunks(
-                table.reader, table, options.chunk_rows, options.chunk_chars, options.max_chars
-            ):
+            for chunk in chunks(table, options):
                 pending.append((chunk, submit(chunk.texts)))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())
@@ -276,20 +240,9 @@ class BatchRun:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-        self.summary = BatchSummary(
-            rows_read=tally.rows,
-            classified=sum(tally.per_label.values()),
-            per_label=dict(tally.per_label),
-            per_verdict=dict(tally.per_verdict),
-            errors=tally.errors,
-            notes=tally.notes,
-            encoding=table.lines.encoding,
-            input_format=table.reader.format,
-            output_format=self.output_format,
-            elapsed=time.perf_counter() - started,
-            model_version=scorer.version,
-            first_errors=tuple(tally.first_errors),
-        )
+        summary.encoding = table.lines.encoding
+        summary.elapsed = time.perf_counter() - started
+        self.summary = summary
 
 
 def _take(buffer: io.StringIO) -> str:
@@ -306,18 +259,8 @@ def run_batch(
     options: BatchOptions,
     progress: Progress | None = None,
 ) -> BatchSummary:
-    """Classify every record of ``table`` and write each with its result to ``sink``.
-
-    Args:
-        table: from :func:`open_table`.
-        sink: text stream for the output (CSV wants ``newline=""``).
-        scorer: the model to use; with ``options.jobs > 1`` it is copied to each worker.
-        options: output format, jobs and chunk sizes.
-        progress: called after each chunk with (rows written, input bytes read).
-
-    Returns:
-        Counts, timings and the encoding that was read.
-    """
+    """Run :class:`BatchRun` (same arguments) into ``sink``, a text stream (CSV wants
+    ``newline=""``), and return its summary: counts, timings and the encoding read."""
     run = BatchRun(table, scorer, options, progress)
     for piece in run:
         sink.write(piece)

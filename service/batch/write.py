@@ -43,11 +43,9 @@ def neutralise(cell: str) -> str:
 def rfc4180_line(cells: Sequence[str]) -> str:
     """One CSV record as :func:`csv.writer` (``QUOTE_MINIMAL``, ``\\r\\n``) writes it.
 
-    Quotes a cell only when it holds a comma, a quote, CR or LF, doubling inner quotes.
-    Written with ``str`` methods, which scan a 2 kB posting in about a microsecond where
-    the csv module's writer takes about 60 (profiled: it was the largest cost of a batch
-    after the model itself). Rows here always have several cells, so the csv module's
-    special case of a lone empty cell never arises.
+    Quotes a cell only when it holds a comma, a quote, CR or LF, doubling inner quotes; with
+    ``str`` methods, as the csv module's writer was a batch's largest cost after the model.
+    Rows here always have several cells: the csv module's lone-empty-cell case never arises.
     """
     return ",".join(map(_quoted, cells)) + "\r\n"
 
@@ -161,29 +159,19 @@ def make_writer(fmt: str, sink: TextIO, columns: Sequence[str], model_version: s
 
 
 @contextlib.contextmanager
-def atomic_text_file(path: Path) -> Iterator[TextIO]:
-    """Write ``path`` through a temporary file in the same folder, renamed at the end.
+def atomic_file(path: Path) -> Iterator[str]:
+    """Yield the name of a temporary file beside ``path``, renamed to ``path`` at the end.
 
     The temporary file (``.<name>.<random>.part``) is removed if the block raises or is
     interrupted, so ``path`` either appears complete or does not appear (and an older file
     of that name stays as it was).
-
-    Args:
-        path: the file to create or replace.
-
-    Yields:
-        A UTF-8 text stream opened with ``newline=""``; unencodable characters (lone
-        surrogates) are written as ``?``.
     """
-    path = Path(path)
     descriptor, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".part"
     )
+    os.close(descriptor)
     try:
-        with open(descriptor, "w", encoding="utf-8", errors="replace", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield temporary
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have made it
@@ -192,3 +180,16 @@ def atomic_text_file(path: Path) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+@contextlib.contextmanager
+def atomic_text_file(path: Path) -> Iterator[TextIO]:
+    """:func:`atomic_file` as a UTF-8 text stream opened with ``newline=""``, synced to disk
+    before the rename; unencodable characters (lone surrogates) are written as ``?``."""
+    with (
+        atomic_file(Path(path)) as temporary,
+        open(temporary, "w", encoding="utf-8", errors="replace", newline="") as handle,
+    ):
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -13,14 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.labels import LABELS
-from service.batch.run import BatchOptions, BatchRun, chunks, open_table, run_batch, write_chunk
+from service.batch.run import BatchOptions, BatchRun, open_table, run_batch
 from service.batch.score import ScoredRow, Scorer
-from service.batch.summary import Tally
 from service.batch.write import (
     FORMULA_START,
     RESULT_COLUMNS,
     atomic_text_file,
-    make_writer,
     neutralise,
 )
 
@@ -144,22 +142,3 @@ def test_a_stream_closed_early_stops_its_workers(scorer: Scorer) -> None:
     next(run), next(run)
     run.close()  # what a server does when the client goes away
     assert not multiprocessing.active_children()
-
-
-def test_partitions_run_step_by_step_give_the_rows_of_one_run(scorer: Scorer) -> None:
-    texts = [ML if i % 3 else DS + f" number {i}" for i in range(50)] + ["", " "]
-    data = _csv([["id", "description"]] + [[str(i), t] for i, t in enumerate(texts)])
-    options = BatchOptions(chunk_rows=8)
-    whole = io.StringIO(newline="")
-    run_batch(open_table(io.BytesIO(data), options), whole, scorer, options)
-
-    table = open_table(io.BytesIO(data), options)
-    records = list(table.reader)
-    out = io.StringIO(newline="")
-    writer = make_writer("csv", out, table.reader.columns, scorer.version)
-    tally = Tally(LABELS)
-    for partition in (records[:20], records[20:]):  # as another engine would split them
-        for chunk in chunks(partition, table, rows=8, chars=10**6):
-            write_chunk(chunk, scorer.score(chunk.texts), writer, tally, table.id_column)
-    assert out.getvalue() == whole.getvalue()
-    assert (tally.rows, tally.errors) == (52, 2)
