@@ -9,6 +9,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -71,6 +73,23 @@ def request(
     return response.status
 
 
+ASSIGNMENT = re.compile(r"[A-Z_][A-Z0-9_]*=.*")
+
+
+def split_setup(setup: str) -> tuple[dict[str, str], str]:
+    """A benchmark setup's leading ``NAME=value`` words (as a shell has them) and the rest.
+
+    ``"ROLELENS_KEEPALIVE=0 --workers 3"`` serves with that variable set and passes
+    ``--workers 3`` to gunicorn.
+    """
+    words = shlex.split(setup)
+    variables: dict[str, str] = {}
+    while words and ASSIGNMENT.fullmatch(words[0]):
+        name, value = words.pop(0).split("=", 1)
+        variables[name] = value
+    return variables, shlex.join(words)
+
+
 def start(
     home: Path,
     port: int,
@@ -84,12 +103,14 @@ def start(
         home: the data directory to serve.
         port: the loopback port.
         log: file for the server's output (request log on, as `make run` has it).
-        setup: gunicorn arguments, passed through ``GUNICORN_CMD_ARGS``.
+        setup: gunicorn arguments, passed through ``GUNICORN_CMD_ARGS``, after any
+            ``NAME=value`` words, which set the server's environment (see :func:`split_setup`).
         env: further environment variables for the server.
     """
-    environ = {**os.environ, "ROLELENS_HOME": str(home), **(env or {})}
-    if setup:
-        environ["GUNICORN_CMD_ARGS"] = setup
+    variables, arguments = split_setup(setup)
+    environ = {**os.environ, "ROLELENS_HOME": str(home), **variables, **(env or {})}
+    if arguments:
+        environ["GUNICORN_CMD_ARGS"] = arguments
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port)],

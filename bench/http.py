@@ -3,13 +3,16 @@
 Starts ``rolelens serve`` (gunicorn) on a free loopback port, then for a bounded time and
 request count per phase measures requests/s and p50/p99 latency of ``POST /api/v1/classify``
 with a ~3 kB posting and of ``GET /healthz``, at 8 connections, and the single-connection
-latency of classify. Prints figures; never asserts on time.
+latency of classify. Prints figures, with the server's and this client's CPU time per
+request; never asserts on time.
 
     python bench/http.py                       # the configured setup
-    python bench/http.py --setup "--worker-class gthread --threads 4" --setup "--workers 3"
+    python bench/http.py --setup "--worker-class sync" --setup ""
 
-Each ``--setup`` is passed to gunicorn through ``GUNICORN_CMD_ARGS``, so setups can be
-compared in one run. The model comes from ``ROLELENS_HOME`` when one serves there,
+Each ``--setup`` is passed to gunicorn through ``GUNICORN_CMD_ARGS``; leading ``NAME=value``
+words set the server's environment instead (``--setup "WEB_CONCURRENCY=3"``). All setups are
+served at once and measured in turns, round after round, so that load from other programs
+meets each of them alike. The model comes from ``ROLELENS_HOME`` when one serves there,
 otherwise one is trained into a temporary folder.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +37,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import http.client
 
-from bench._server import free_port, model_home, posting_3kb, request, start
+from bench._server import free_port, model_home, posting_3kb, request, start, stop
 
 
 def server_cpu_seconds(master: int) -> float | None:
@@ -61,11 +65,13 @@ class Phase:
     failures: int = 0
     seconds: float = 0.0
     cpu_seconds: float | None = 0.0
+    client_cpu_seconds: float = 0.0
 
     def add(self, other: Phase) -> None:
         self.latencies += other.latencies
         self.failures += other.failures
         self.seconds += other.seconds
+        self.client_cpu_seconds += other.client_cpu_seconds
         if self.cpu_seconds is None or other.cpu_seconds is None:
             self.cpu_seconds = None
         else:
@@ -87,6 +93,7 @@ class Phase:
             "cpu_ms": self.cpu_seconds * 1000 / count
             if count and self.cpu_seconds is not None
             else float("nan"),
+            "client_cpu_ms": self.client_cpu_seconds * 1000 / count if count else float("nan"),
         }
 
 
@@ -120,6 +127,7 @@ def load(
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
     cpu_before = server_cpu_seconds(master)
+    client_before = time.process_time()
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -127,11 +135,13 @@ def load(
         thread.join()
     elapsed = time.perf_counter() - began
     cpu_after = server_cpu_seconds(master)
+    client_cpu = time.process_time() - client_before
     return Phase(
         [x for part in latencies for x in part],
         sum(failures),
         elapsed,
         cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None,
+        client_cpu,
     )
 
 
@@ -140,47 +150,31 @@ def line(name: str, figures: dict[str, float]) -> str:
         f"  {name:<28} {figures['rps']:8.1f} req/s   p50 {figures['p50_ms']:7.2f} ms   "
         f"p99 {figures['p99_ms']:7.2f} ms   p99/p50 "
         f"{figures['p99_ms'] / figures['p50_ms']:4.2f}   server CPU "
-        f"{figures['cpu_ms']:5.2f} ms/req   n={figures['requests']:.0f}"
+        f"{figures['cpu_ms']:5.2f} ms/req   client CPU {figures['client_cpu_ms']:4.2f} ms/req   "
+        f"n={figures['requests']:.0f}"
         + (f"   FAILED {figures['failures']:.0f}" if figures["failures"] else "")
     )
 
 
-def bench(home: Path, setup: str, seconds: float, connections: int, rounds: int) -> None:
-    port = free_port()
-    with tempfile.NamedTemporaryFile(prefix="rolelens-bench-", suffix=".log", delete=False) as log:
-        log_path = Path(log.name)
-    process = start(home, port, log_path, setup)
-    try:
-        body = posting_3kb()
-        pid = process.pid
-        load(port, "POST", "/api/v1/classify", body, connections, 1.0, 10**6, pid)  # warm-up
-        # Other work on a shared machine comes and goes: alternate short windows of the two
-        # endpoints (classify first in even rounds, healthz first in odd ones) so both meet
-        # the same conditions, and report each round's ratio as well as the whole.
-        trivial, classify, ratios = Phase(), Phase(), []
-        window = seconds / rounds
-        runs = {
-            "classify": ("POST", "/api/v1/classify", body, 50_000 // rounds),
-            "healthz": ("GET", "/healthz", None, 200_000 // rounds),
-        }
-        for n in range(rounds):
-            now = {}
-            for name in list(runs)[:: 1 if n % 2 == 0 else -1]:
-                method, path, payload, most = runs[name]
-                now[name] = load(port, method, path, payload, connections, window, most, pid)
-            trivial_now, classify_now = now["healthz"], now["classify"]
-            trivial.add(trivial_now)
-            classify.add(classify_now)
-            if trivial_now.latencies and classify_now.latencies:
-                ratios.append(classify_now.rps / trivial_now.rps)
-        single = load(port, "POST", "/api/v1/classify", body, 1, seconds / 2, 10_000, pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+@dataclass
+class Setup:
+    """One server under test and what its clients saw."""
+
+    setup: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    trivial: Phase = field(default_factory=Phase)
+    classify: Phase = field(default_factory=Phase)
+    ratios: list[float] = field(default_factory=list)
+
+
+def report(served: Setup, single: Phase, body: bytes, connections: int, rounds: int) -> None:
     print(
-        f"setup: {setup or '(service/gunicorn_conf.py as is)'}  "
+        f"setup: {served.setup or '(service/gunicorn_conf.py as is)'}  "
         f"[{os.cpu_count()} CPUs, {len(body)} byte body, {rounds} alternating rounds]"
     )
+    trivial, classify, ratios = served.trivial, served.classify, served.ratios
     trivial_figures, classify_figures = trivial.figures(), classify.figures()
     print(line(f"GET /healthz x{connections}", trivial_figures))
     print(line(f"POST /classify x{connections}", classify_figures))
@@ -200,7 +194,56 @@ def bench(home: Path, setup: str, seconds: float, connections: int, rounds: int)
         f"{trivial_figures['cpu_ms'] / classify_figures['cpu_ms']:.2f} "
         "(the ratio a machine with no other load would approach)"
     )
-    log_path.unlink()
+
+
+def bench(home: Path, setups: list[str], seconds: float, connections: int, rounds: int) -> None:
+    """Serve every setup at once and measure them in turn, round after round.
+
+    Other work on a shared machine comes and goes: every round gives each setup one short
+    window per endpoint (classify first in even rounds, healthz first in odd ones, and the
+    setups in a rotating order), so all setups and both endpoints meet the same conditions.
+    Idle servers wait on their sockets and cost nothing meanwhile.
+    """
+    body = posting_3kb()
+    servers: list[Setup] = []
+    try:
+        for setup in setups:
+            port = free_port()
+            with tempfile.NamedTemporaryFile(
+                prefix="rolelens-bench-", suffix=".log", delete=False
+            ) as log:
+                log_path = Path(log.name)
+            servers.append(Setup(setup, start(home, port, log_path, setup), port, log_path))
+        for served in servers:  # warm-up
+            load(served.port, "POST", "/api/v1/classify", body, connections, 1.0, 10**6, 0)
+        window = seconds / rounds
+        runs = {
+            "classify": ("POST", "/api/v1/classify", body, 50_000 // rounds),
+            "healthz": ("GET", "/healthz", None, 200_000 // rounds),
+        }
+        for n in range(rounds):
+            for served in servers[n % len(servers) :] + servers[: n % len(servers)]:
+                now = {}
+                for name in list(runs)[:: 1 if n % 2 == 0 else -1]:
+                    method, path, payload, most = runs[name]
+                    pid = served.process.pid
+                    now[name] = load(
+                        served.port, method, path, payload, connections, window, most, pid
+                    )
+                served.trivial.add(now["healthz"])
+                served.classify.add(now["classify"])
+                if now["healthz"].latencies and now["classify"].latencies:
+                    served.ratios.append(now["classify"].rps / now["healthz"].rps)
+        for served in servers:
+            pid = served.process.pid
+            single = load(
+                served.port, "POST", "/api/v1/classify", body, 1, seconds / 2, 10_000, pid
+            )
+            report(served, single, body, connections, rounds)
+    finally:
+        for served in servers:
+            stop(served.process)
+            served.log.unlink()
 
 
 def main() -> None:
@@ -219,8 +262,7 @@ def main() -> None:
     temporary: list[tempfile.TemporaryDirectory[str]] = []
     try:
         home = model_home(temporary)
-        for setup in args.setup or [""]:
-            bench(home, setup, args.seconds, args.connections, args.rounds)
+        bench(home, args.setup or [""], args.seconds, args.connections, args.rounds)
     finally:
         for folder in temporary:
             folder.cleanup()

@@ -12,7 +12,8 @@ often the server closed the hostile connections. Never asserts on time.
     python bench/slow_clients.py                          # 200 connections, 60 s
     python bench/slow_clients.py --setup "--worker-class sync"   # the setup before gevent
 
-Each ``--setup`` is passed to gunicorn through ``GUNICORN_CMD_ARGS``.
+Each ``--setup`` is passed to gunicorn through ``GUNICORN_CMD_ARGS``, after any leading
+``NAME=value`` words, which set the server's environment.
 """
 
 from __future__ import annotations

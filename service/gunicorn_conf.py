@@ -6,13 +6,21 @@ docs/service.md):
 - gevent workers: each connection is a greenlet, so a client that sends its request slowly,
   or nothing, holds a few kilobytes, not a worker. With sync workers, 20 connections
   trickling a byte every 0.5 s let 0 of 3 normal classify requests through in 15 s; with
-  gevent, 200 such connections for 60 s left classify at p50 8 ms, p99 40 ms, 0 failures. Classify
-  itself is CPU work that holds the GIL, so a greenlet runs it to the end and the hub goes
-  on with the other connections between requests;
+  this worker class, 200 such connections for 60 s left classify at p50 9.8 ms, p99 36.6 ms,
+  0 failures. Classify itself is CPU work that holds the GIL, so a greenlet runs it to the end
+  and the hub goes on with the other connections between requests;
+- one request per connection (``service.serve_worker.Worker``: gunicorn's gevent worker
+  answering ``Connection: close``, as the sync workers did): a kept-alive connection stays
+  with the worker that took it, and that worker's connections wait for each other while the
+  other worker may idle. In three side-by-side runs of ``bench/http.py`` on the shared 2-CPU
+  machine, classify p99 at 8 connections was 152, 215 and 181 ms with it; 152, 475 and 168 ms
+  with sync workers; 315, 434 and 620 ms with gunicorn's gevent worker as it is. The
+  classify/healthz ratio was 0.15, 0.20, 0.24 against sync's 0.21, 0.11, 0.18: load from
+  other jobs moves it far more than the setup does (docs/service.md);
 - request read time limits: the request line and headers must arrive within ``keepalive``
-  seconds (the gevent worker reads them under that timeout, and closes an idle connection
-  after it too); a body must arrive whole within ``ROLELENS_BODY_TIMEOUT`` (``service.bodies``);
-  at most ``worker_connections`` connections per worker;
+  seconds (the gevent worker reads them under that timeout); a body must arrive whole within
+  ``ROLELENS_BODY_TIMEOUT`` (``service.bodies``); at most ``worker_connections`` connections
+  per worker;
 - one worker per CPU (two at least): more processes than CPUs only time-slice the same
   CPUs (4 workers on 2 CPUs gave the same throughput, within noise, and a worse tail in
   half the runs);
@@ -39,9 +47,12 @@ from service.logformat import log_config
 
 bind = "127.0.0.1:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 1))
-worker_class = "gevent"
+worker_class = "service.serve_worker.Worker"  # gevent, one request per connection
 worker_connections = 1000
-keepalive = 2  # seconds: for a request's line and headers to arrive, and idle keep-alive
+# Seconds for a request's line and headers to arrive, and for what is left of a refused body
+# to be read and dropped. The gevent worker reads headers under this time limit only when it
+# is above 0, so it stays set though no connection is kept alive after its answer.
+keepalive = 2
 preload_app = True
 timeout = 30
 graceful_timeout = 5

@@ -77,6 +77,8 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
         assert answer["label"] == "ml_engineering"
         assert "frame-ancestors 'none'" in (response.getheader("Content-Security-Policy") or "")
         assert response.getheader("X-Content-Type-Options") == "nosniff"
+        # One request per connection, so the next one goes to a worker free to take it.
+        assert response.getheader("Connection") == "close"
         connection.request(
             "POST",
             "/api/v1/classify",
