@@ -74,9 +74,9 @@ def test_force_promotes_anyway(home: Path) -> None:
     assert current_version(home) == result.version != before
 
 
-def test_no_staging_folder_is_left_behind(home: Path) -> None:
-    retrain(home, force=True)
-    assert not [p for p in models_dir(home).iterdir() if p.name.startswith(".staging")]
+def test_no_staging_folder_is_left_behind(quick_home: Path, quick_fixtures: Path) -> None:
+    retrain(quick_home, force=True, fixtures=quick_fixtures)
+    assert not [p for p in models_dir(quick_home).iterdir() if p.name.startswith(".staging")]
 
 
 def test_promote_refuses_an_unknown_version(home: Path) -> None:
