@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
@@ -45,6 +46,55 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home")
     retrain(home)
     return home
+
+
+@pytest.fixture(scope="session")
+def quick_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``fixtures/`` with a quarter of its rows: every fourth phrase and neutral sentence, and
+    every fourth validation posting of each label.
+
+    For tests of what retraining does to the registry (versions, their order, pruning,
+    rollback, who asked), not of how good the model is: a retrain on it takes about half
+    the CPU of one on the whole packs.
+    """
+    root = tmp_path_factory.mktemp("quick") / "fixtures"
+    shutil.copytree(REPO / "fixtures", root)
+    for name in ("seed", "curated", "neutral"):
+        _keep_every_fourth(root / "phrases" / f"{name}.csv")
+    _keep_every_fourth(root / "postings" / "validation.csv")
+    return root
+
+
+def _keep_every_fourth(path: Path) -> None:
+    """Rewrite a CSV with every fourth row of each label (of all rows, without labels)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    column = header.index("label") if "label" in header else None
+    seen: dict[str, int] = {}
+    kept = []
+    for row in rows:
+        label = "" if column is None else row[column]
+        seen[label] = seen.get(label, -1) + 1
+        if seen[label] % 4 == 0:
+            kept.append(row)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *kept])
+
+
+@pytest.fixture(scope="session")
+def quick_trained_home(tmp_path_factory: pytest.TempPathFactory, quick_fixtures: Path) -> Path:
+    """A data directory holding a model trained on :func:`quick_fixtures`."""
+    home = tmp_path_factory.mktemp("quick-home")
+    retrain(home, fixtures=quick_fixtures)
+    return home
+
+
+@pytest.fixture
+def quick_home(quick_trained_home: Path, tmp_path: Path) -> Path:
+    """A private copy of :func:`quick_trained_home`: retrain it with ``fixtures=quick_fixtures``."""
+    copy = tmp_path / "quick-home"
+    shutil.copytree(quick_trained_home, copy)
+    return copy
 
 
 @pytest.fixture

@@ -187,6 +187,8 @@ def plot(report_path: Path, labels: Sequence[str], p_ml: Sequence[float]) -> Non
         right.plot(fpr, tpr)
     right.plot([0, 1], [0, 1], linestyle="--", color="grey")
     right.set(title="ROC", xlabel="false positive rate", ylabel="true positive rate")
-    fig.tight_layout()
+    # Fixed margins: the labels are the same every time, and tight_layout measured every
+    # text on each draw (a fifth of the drawing time).
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
     fig.savefig(report_path, dpi=100)
     plt.close(fig)

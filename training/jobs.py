@@ -32,10 +32,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from training.errors import JobBusy, JobNotFound, PromotionRefused, RetrainBusy, TrainingError
-from training.retrain import RetrainResult, retrain
+
+if TYPE_CHECKING:  # a web worker imports this module to start and read jobs, never to train:
+    # training.retrain loads scikit-learn, seconds of CPU that would stall a gevent worker
+    from training.retrain import RetrainResult
 
 log = logging.getLogger("rolelens.jobs")
 
@@ -254,8 +257,15 @@ def _finish(home: Path, job_id: str, **changes: Any) -> Job:
         return job
 
 
-def run(home: Path, job_id: str, retrain_fn: Callable[..., RetrainResult] = retrain) -> Job:
-    """Run the retrain of job ``job_id`` in this process and write how it ended."""
+def run(home: Path, job_id: str, retrain_fn: Callable[..., RetrainResult] | None = None) -> Job:
+    """Run the retrain of job ``job_id`` in this process and write how it ended.
+
+    ``retrain_fn`` stands in for :func:`training.retrain.retrain` (tests).
+    """
+    if retrain_fn is None:
+        from training.retrain import retrain
+
+        retrain_fn = retrain
     with _locked(home):
         pid = os.getpid()
         job = replace(

@@ -1,7 +1,7 @@
 """The reliability diagram and ROC curve of a version, drawn at training time when possible.
 
-matplotlib is optional (``pip install 'rolelens[plot]'``): without it a version simply has
-no picture, and its card says why.
+matplotlib is optional (in the rolelens folder: ``.venv/bin/pip install -e '.[plot]'``):
+without it a version simply has no picture, and its card says why.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from training.errors import TrainingError
 from training.evaluate import plot
 
 NO_MATPLOTLIB = (
-    "matplotlib was not installed when this version was trained (pip install 'rolelens[plot]')"
+    "matplotlib was not installed when this version was trained "
+    "(in the rolelens folder: .venv/bin/pip install -e '.[plot]')"
 )
 
 

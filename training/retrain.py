@@ -8,6 +8,8 @@ If any step fails, ``CURRENT`` is untouched.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -177,6 +179,7 @@ def _retrain_locked(
     picture, why_not = plots.draw(labels, p_ml)
     extra = {
         "started_by": started_by or {"via": "library", "by": "-"},
+        "validation_sha256": _digest(texts, labels),
         "drift_reference": drift.reference([drift.observe(p) for p in predictions]),
         "plots": {"validation": PLOT_FILE if picture else None, "missing_because": why_not},
     }
@@ -207,18 +210,27 @@ def _retrain_locked(
     return RetrainResult(version, True, previous, report, previous_report)
 
 
+def _digest(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """A fingerprint of the validation postings a version was scored on."""
+    return hashlib.sha256(json.dumps([texts, labels]).encode()).hexdigest()
+
+
 def _serving_report(
     home: Path, version: str, texts: Sequence[str], labels: Sequence[str]
 ) -> dict[str, Any] | None:
-    """The serving version scored on today's validation postings, so the gate compares like
-    with like even when the postings changed since it was trained; its card's figures when
-    it cannot be loaded."""
+    """The serving version's figures on today's validation postings, so the gate compares
+    like with like even when the postings changed since it was trained.
+
+    Its card's figures when the card says they were measured on these very postings (no
+    need to load and re-score it) or when it cannot be loaded; else it is scored again.
+    """
+    card = read_card(home, version)
+    stored: dict[str, Any] | None = card.get("metrics", {}).get("validation")
+    if stored is not None and card.get("validation_sha256") == _digest(texts, labels):
+        return stored
     try:
         return evaluate(RoleClassifier.from_registry(home, version), texts, labels).to_dict()
     except RolelensError:
-        stored: dict[str, Any] | None = (
-            read_card(home, version).get("metrics", {}).get("validation")
-        )
         return stored
 
 

@@ -39,7 +39,7 @@ from sklearn.pipeline import Pipeline
 
 from classifier.labels import LABELS, ML_ENGINEERING, TrainingPhrase
 from classifier.model import balance_of
-from classifier.reading import Analyzer
+from classifier.reading import Analyzer, tfidf_rows
 from training.errors import TrainingError
 
 FloatArray = npt.NDArray[np.float64]
@@ -153,7 +153,24 @@ def pseudo_postings(
     Returns:
         ``(texts, labels, mixed)``; ``mixed[i]`` says posting ``i`` is a split one.
     """
-    texts, labels, mixed = [], [], []
+    parts, labels, mixed = _pseudo_parts(by_label, neutral, count, rng, mixed_share)
+    return [PART_JOIN.join(p) for p in parts], labels, mixed
+
+
+# Between the parts of a pseudo-posting: a sentence boundary, so no n-gram spans two parts
+# and a pseudo-posting's counts are the sum of its parts' counts.
+PART_JOIN = ". "
+
+
+def _pseudo_parts(
+    by_label: dict[str, list[str]],
+    neutral: Sequence[str],
+    count: int,
+    rng: np.random.Generator,
+    mixed_share: float,
+) -> tuple[list[list[str]], list[str], list[bool]]:
+    """:func:`pseudo_postings` before its parts are joined into texts."""
+    postings, labels, mixed = [], [], []
     for i in range(count):
         label = LABELS[i % 2]
         own, other = by_label[label], by_label[LABELS[1 - i % 2]]
@@ -166,10 +183,10 @@ def pseudo_postings(
         parts += [other[j] for j in rng.integers(0, len(other), n_other)]
         parts += [neutral[j] for j in rng.integers(0, len(neutral), n_neutral)]
         rng.shuffle(parts)
-        texts.append(". ".join(parts))
+        postings.append(parts)
         labels.append(label)
         mixed.append(split)
-    return texts, labels, mixed
+    return postings, labels, mixed
 
 
 def _folds(labels: Sequence[str], random_state: int) -> StratifiedKFold:
@@ -226,10 +243,37 @@ def _fit(
 def _scored(pipeline: Pipeline, texts: Sequence[str]) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Each text's decision value, and its total weight toward ``classes_[1]`` and toward
     ``classes_[0]`` (both >= 0), from one transform."""
-    logreg = pipeline[-1]
-    contributions = sparse.csr_matrix(
-        sparse.csr_matrix(pipeline[0].transform(texts)).multiply(logreg.coef_[0])
+    return _weighed(pipeline, pipeline[0].transform(texts))
+
+
+def _scored_parts(
+    pipeline: Pipeline, postings: Sequence[Sequence[str]], grams: dict[str, list[str]]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`_scored` of ``PART_JOIN.join(parts)`` for each posting's parts, from the
+    parts' counts: each distinct part is read once (``grams`` remembers it across folds),
+    not once per posting it appears in. The rows are the vectorizer's own, bit for bit
+    (``tfidf_rows`` repeats its arithmetic; tests compare them with ``transform``)."""
+    vectorizer = pipeline[0]
+    vocabulary, analyzer = vectorizer.vocabulary_, vectorizer.analyzer
+    ids: dict[str, list[int]] = {}
+    for parts in postings:
+        for part in parts:
+            if part not in ids:
+                if part not in grams:
+                    grams[part] = analyzer(part)
+                ids[part] = [vocabulary.get(gram, -1) for gram in grams[part]]
+    rows = tfidf_rows(
+        [[i for part in parts for i in ids[part]] for parts in postings],
+        vectorizer.idf_,
+        vectorizer.sublinear_tf,
     )
+    matrix = sparse.csr_matrix((rows.data, rows.indices, rows.indptr), (len(postings), rows.width))
+    return _weighed(pipeline, matrix)
+
+
+def _weighed(pipeline: Pipeline, x: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+    logreg = pipeline[-1]
+    contributions = sparse.csr_matrix(sparse.csr_matrix(x).multiply(logreg.coef_[0]))
     toward_positive = np.asarray(contributions.maximum(0).sum(axis=1)).ravel()
     toward_negative = np.asarray((-contributions).maximum(0).sum(axis=1)).ravel()
     decision = toward_positive - toward_negative + float(logreg.intercept_[0])
@@ -284,14 +328,15 @@ def _calibrate(
     """
     rng = np.random.default_rng(params.random_state)
     decisions, truth, positives, negatives, mixed = [], [], [], [], []
+    grams: dict[str, list[str]] = {}
     for fold, test_idx in folds:
         held: dict[str, list[str]] = {label: [] for label in LABELS}
         for i in test_idx:
             held[labels[i]].append(texts[i])
-        p_texts, p_labels, p_mixed = pseudo_postings(
+        p_parts, p_labels, p_mixed = _pseudo_parts(
             held, neutral, params.pseudo_postings_per_fold, rng, params.pseudo_mixed_share
         )
-        decision, positive, negative = _scored(fold, p_texts)
+        decision, positive, negative = _scored_parts(fold, p_parts, grams)
         decisions.append(decision)
         positives.append(positive)
         negatives.append(negative)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -11,6 +14,7 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from tests.conftest import REPO
+from tests.service.browser import fresh, start_chrome
 
 POSTINGS = REPO / "fixtures" / "postings"
 TOKEN = "s3cret-token-for-tests"
@@ -51,3 +55,20 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@pytest.fixture(scope="session")
+def shared_chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless chromium per test process (starting one costs more than most browser
+    tests); a skip, or a failure under CI=true, when it is not installed."""
+    driver = start_chrome(tmp_path_factory.mktemp("chrome") / "profile")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def chrome(shared_chrome: Any) -> Callable[..., Any]:
+    """``chrome(size="1280,1600")``: the process's chromium on a blank page, sized."""
+    return functools.partial(fresh, shared_chrome)

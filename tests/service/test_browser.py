@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,31 +16,7 @@ from werkzeug.serving import make_server
 
 from service.app import create_app
 from tests.conftest import REPO
-
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
-
-
-def _browser_paths() -> tuple[str, str]:
-    """chromium and chromedriver, or skip (fail under CI=true, where they must be present)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if browser and driver:
-        return browser, driver
-    reason = (
-        "chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
+from tests.service.browser import _browser_paths
 
 
 @contextmanager
@@ -98,21 +73,6 @@ def live_server(trained_home: Path) -> Iterator[str]:
         yield url
 
 
-def start_chrome(tmp_path: Path, size: str = "1280,1600", console_log: bool = False) -> Any:
-    """A headless chromium on a fresh profile; skips (fails under CI=true) when absent."""
-    browser, driver_path = _browser_paths()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={size}"):
-        options.add_argument(flag)
-    if console_log:
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
-
-
 def wait_visible(driver: Any, element_id: str, seconds: float = 30) -> Any:
     """The element with ``element_id`` once it is shown."""
     from selenium.webdriver.common.by import By
@@ -138,73 +98,66 @@ def classify_on_page(driver: Any, url: str, text: str) -> Any:
 
 @pytest.mark.slow
 def test_paste_classify_and_see_the_highlighted_call(
-    live_server: str, posting: str, tmp_path: Path
+    chrome: Callable[..., Any], live_server: str, posting: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    driver = start_chrome(tmp_path)
-    try:
-        box = classify_on_page(driver, live_server, posting)
-        assert driver.find_element(By.ID, "leaning").text == "ML-engineering-leaning"
-        marks = driver.find_elements(By.CSS_SELECTOR, "#highlighted mark.hl.ml")
-        assert marks, "at least one phrase is highlighted toward ML engineering"
-        assert all(mark.text and mark.text in posting for mark in marks)
-        assert "toward ML engineering" in (marks[0].get_attribute("title") or "")
-        # The highlighted posting reads exactly like the pasted one.
-        shown = driver.find_element(By.ID, "highlighted").get_attribute("textContent")
-        assert shown == box.get_attribute("value")
-        assert driver.find_elements(By.CSS_SELECTOR, "#key-phrases li")
-        assert driver.find_element(By.ID, "model-version").text
-        screenshot = tmp_path / "classified.png"
-        assert driver.save_screenshot(str(screenshot))
-        assert screenshot.stat().st_size > 0
-    finally:
-        driver.quit()
+    driver = chrome()
+    box = classify_on_page(driver, live_server, posting)
+    assert driver.find_element(By.ID, "leaning").text == "ML-engineering-leaning"
+    marks = driver.find_elements(By.CSS_SELECTOR, "#highlighted mark.hl.ml")
+    assert marks, "at least one phrase is highlighted toward ML engineering"
+    assert all(mark.text and mark.text in posting for mark in marks)
+    assert "toward ML engineering" in (marks[0].get_attribute("title") or "")
+    # The highlighted posting reads exactly like the pasted one.
+    shown = driver.find_element(By.ID, "highlighted").get_attribute("textContent")
+    assert shown == box.get_attribute("value")
+    assert driver.find_elements(By.CSS_SELECTOR, "#key-phrases li")
+    assert driver.find_element(By.ID, "model-version").text
+    screenshot = tmp_path / "classified.png"
+    assert driver.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 0
 
 
 @pytest.mark.slow
 def test_a_posting_of_another_job_is_headlined_as_neither_role(
-    live_server: str, tmp_path: Path
+    chrome: Callable[..., Any], live_server: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
     chef = (REPO / "fixtures" / "postings" / "pastry_chef.txt").read_text(encoding="utf-8")
-    driver = start_chrome(tmp_path)
-    try:
-        classify_on_page(driver, live_server, chef)
-        heading = driver.find_element(By.ID, "leaning")
-        assert heading.text == "Not a data-science or ML-engineering posting"
-        beneath = driver.find_element(By.ID, "leaning-small")
-        assert beneath.is_displayed() and "lean toward" in beneath.text
-        assert driver.save_screenshot(str(tmp_path / "neither.png"))
-    finally:
-        driver.quit()
+    driver = chrome()
+    classify_on_page(driver, live_server, chef)
+    heading = driver.find_element(By.ID, "leaning")
+    assert heading.text == "Not a data-science or ML-engineering posting"
+    beneath = driver.find_element(By.ID, "leaning-small")
+    assert beneath.is_displayed() and "lean toward" in beneath.text
+    assert driver.save_screenshot(str(tmp_path / "neither.png"))
 
 
 @pytest.mark.slow
-def test_keyboard_only_and_errors_shown_in_words(live_server: str, tmp_path: Path) -> None:
+def test_keyboard_only_and_errors_shown_in_words(
+    chrome: Callable[..., Any], live_server: str, tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    driver = start_chrome(tmp_path, "375,800")
-    try:
-        driver.get(live_server + "/")
-        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
-        active = driver.switch_to.active_element
-        assert active.get_attribute("id") == "posting", "Tab reaches the text area first"
-        active.send_keys("Run A/B tests <b>and</b> present statistical insights.")
-        active.send_keys(Keys.CONTROL, Keys.ENTER)
-        wait_visible(driver, "result")
-        assert driver.find_element(By.ID, "leaning").text == "Data-science-leaning"
-        assert not driver.find_elements(By.CSS_SELECTOR, "#highlighted b"), "text, not HTML"
-        inner, scroll = driver.execute_script(
-            "return [window.innerWidth, document.documentElement.scrollWidth]"
-        )
-        assert inner <= 500, "a phone-sized window"
-        assert scroll <= inner, "no sideways scrolling at phone width"
-        driver.save_screenshot(str(tmp_path / "phone.png"))
-    finally:
-        driver.quit()
+    driver = chrome("375,800")
+    driver.get(live_server + "/")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    active = driver.switch_to.active_element
+    assert active.get_attribute("id") == "posting", "Tab reaches the text area first"
+    active.send_keys("Run A/B tests <b>and</b> present statistical insights.")
+    active.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait_visible(driver, "result")
+    assert driver.find_element(By.ID, "leaning").text == "Data-science-leaning"
+    assert not driver.find_elements(By.CSS_SELECTOR, "#highlighted b"), "text, not HTML"
+    inner, scroll = driver.execute_script(
+        "return [window.innerWidth, document.documentElement.scrollWidth]"
+    )
+    assert inner <= 500, "a phone-sized window"
+    assert scroll <= inner, "no sideways scrolling at phone width"
+    driver.save_screenshot(str(tmp_path / "phone.png"))
 
 
 HOSTILE_POSTING = (
@@ -218,33 +171,30 @@ HOSTILE_POSTING = (
 
 @pytest.mark.slow
 def test_a_posting_holding_html_shows_as_text_and_runs_nothing(
-    live_server: str, tmp_path: Path
+    chrome: Callable[..., Any], live_server: str, tmp_path: Path
 ) -> None:
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
 
-    driver = start_chrome(tmp_path, console_log=True)
-    try:
-        box = classify_on_page(driver, live_server, HOSTILE_POSTING)
-        with pytest.raises(NoAlertPresentException):
-            driver.switch_to.alert.text  # noqa: B018 - raises when no alert is open
-        assert driver.execute_script("return window.__xss === undefined")
-        for tag in ("script", "img", "svg", "iframe", "a", "b"):
-            found = driver.find_elements(By.CSS_SELECTOR, f"#result {tag}")
-            assert not found, f"a <{tag}> element was created from the posting"
-        sources = [e.get_attribute("src") for e in driver.find_elements(By.TAG_NAME, "script")]
-        assert sources and all("/static/" in (src or "") for src in sources), sources  # own only
-        shown = driver.find_element(By.ID, "highlighted").get_attribute("textContent")
-        assert shown == box.get_attribute("value")
-        assert "<script>" in shown and "onerror" in shown  # shown as the text it is
-        blocked = [
-            entry["message"]
-            for entry in driver.get_log("browser")
-            if "Content Security Policy" in entry["message"]
-        ]
-        assert not blocked, "the page's own script and style obey its policy"
-    finally:
-        driver.quit()
+    driver = chrome()
+    box = classify_on_page(driver, live_server, HOSTILE_POSTING)
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - raises when no alert is open
+    assert driver.execute_script("return window.__xss === undefined")
+    for tag in ("script", "img", "svg", "iframe", "a", "b"):
+        found = driver.find_elements(By.CSS_SELECTOR, f"#result {tag}")
+        assert not found, f"a <{tag}> element was created from the posting"
+    sources = [e.get_attribute("src") for e in driver.find_elements(By.TAG_NAME, "script")]
+    assert sources and all("/static/" in (src or "") for src in sources), sources  # own only
+    shown = driver.find_element(By.ID, "highlighted").get_attribute("textContent")
+    assert shown == box.get_attribute("value")
+    assert "<script>" in shown and "onerror" in shown  # shown as the text it is
+    blocked = [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+    assert not blocked, "the page's own script and style obey its policy"
 
 
 def test_without_chromium_the_browser_test_skips_but_fails_under_ci(
@@ -269,38 +219,41 @@ VIEWPORTS = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("width", "height", "mobile"), VIEWPORTS)
 def test_after_classify_the_result_heading_is_in_view_and_has_focus(
-    trained_home: Path, posting: str, tmp_path: Path, width: int, height: int, mobile: bool
+    chrome: Callable[..., Any],
+    trained_home: Path,
+    posting: str,
+    tmp_path: Path,
+    width: int,
+    height: int,
+    mobile: bool,
 ) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     app = create_app({"HOME": str(trained_home)})
     answered = recording(app)
-    driver = start_chrome(tmp_path, f"{width},{height}")
-    try:
-        metrics = {"width": width, "height": height, "deviceScaleFactor": 3 if mobile else 1}
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "mobile": mobile})
-        with serving(app) as url:
-            classify_on_page(driver, url, posting)
-            # The browser fetches the page's icon on its own time: it is there, no 404.
-            WebDriverWait(driver, 10).until(lambda _: any("favicon" in r.path for r in answered))
-        assert not [r for r in answered if not r.status.startswith(("2", "3"))], answered
+    driver = chrome(f"{width},{height}")
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 3 if mobile else 1}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "mobile": mobile})
+    with serving(app) as url:
+        classify_on_page(driver, url, posting)
+        # The browser fetches the page's icon on its own time: it is there, no 404.
+        WebDriverWait(driver, 10).until(lambda _: any("favicon" in r.path for r in answered))
+    assert not [r for r in answered if not r.status.startswith(("2", "3"))], answered
 
-        def answer_in_view(driver: Any) -> bool:
-            # The heading is wholly inside the viewport, and the result starts in its top
-            # quarter: the answer, not the form, is what the reader sees.
-            result, top, bottom, inner = driver.execute_script(
-                "const box = document.getElementById('leaning').getBoundingClientRect();"
-                "const result = document.getElementById('result').getBoundingClientRect();"
-                "return [result.top, box.top, box.bottom, window.innerHeight];"
-            )
-            # (1 px of slack: boxes sit at fractional pixels once scrolled)
-            return bool(top >= -1 and bottom <= inner + 1 and result <= inner / 4)
+    def answer_in_view(driver: Any) -> bool:
+        # The heading is wholly inside the viewport, and the result starts in its top
+        # quarter: the answer, not the form, is what the reader sees.
+        result, top, bottom, inner = driver.execute_script(
+            "const box = document.getElementById('leaning').getBoundingClientRect();"
+            "const result = document.getElementById('result').getBoundingClientRect();"
+            "return [result.top, box.top, box.bottom, window.innerHeight];"
+        )
+        # (1 px of slack: boxes sit at fractional pixels once scrolled)
+        return bool(top >= -1 and bottom <= inner + 1 and result <= inner / 4)
 
-        WebDriverWait(driver, 10).until(answer_in_view)  # a smooth scroll, on a busy machine
-        assert driver.switch_to.active_element.get_attribute("id") == "leaning"
-        assert driver.save_screenshot(str(tmp_path / f"result-{width}x{height}.png"))
-    finally:
-        driver.quit()
+    WebDriverWait(driver, 10).until(answer_in_view)  # a smooth scroll, on a busy machine
+    assert driver.switch_to.active_element.get_attribute("id") == "leaning"
+    assert driver.save_screenshot(str(tmp_path / f"result-{width}x{height}.png"))
 
 
 ATTEMPTS = """
@@ -321,22 +274,19 @@ document.body.append(frame);
 
 @pytest.mark.slow
 def test_the_browser_runs_no_inline_script_and_will_not_frame_the_page(
-    live_server: str, tmp_path: Path
+    chrome: Callable[..., Any], live_server: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver = start_chrome(tmp_path)
-    try:
-        driver.get(live_server + "/")
-        wait_visible(driver, "posting")
-        driver.execute_script(ATTEMPTS)  # run by the driver, as if injected into the page
-        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__framed"))
-        assert driver.execute_script("return window.__ran") is None, "injected script ran"
-        # A refused frame holds the browser's error page, which the page cannot look into.
-        framed = driver.execute_script(
-            "const doc = document.getElementById('framed').contentDocument;"
-            "return doc !== null && doc.getElementById('posting') !== null;"
-        )
-        assert not framed, "the page was shown inside a frame"
-    finally:
-        driver.quit()
+    driver = chrome()
+    driver.get(live_server + "/")
+    wait_visible(driver, "posting")
+    driver.execute_script(ATTEMPTS)  # run by the driver, as if injected into the page
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__framed"))
+    assert driver.execute_script("return window.__ran") is None, "injected script ran"
+    # A refused frame holds the browser's error page, which the page cannot look into.
+    framed = driver.execute_script(
+        "const doc = document.getElementById('framed').contentDocument;"
+        "return doc !== null && doc.getElementById('posting') !== null;"
+    )
+    assert not framed, "the page was shown inside a frame"

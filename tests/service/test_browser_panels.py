@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from tests.service.test_browser import (
     classify_on_page,
     recording,
     serving,
-    start_chrome,
     wait_visible,
 )
 from training.retrain import open_store
@@ -45,13 +44,9 @@ def admin_server(home: Path) -> Iterator[AdminServer]:
 
 
 @pytest.fixture
-def driver(tmp_path: Path) -> Iterator[Any]:
-    """A headless chromium, or a skip when it is not installed (a failure under CI=true)."""
-    chrome = start_chrome(tmp_path)
-    try:
-        yield chrome
-    finally:
-        chrome.quit()
+def driver(chrome: Callable[..., Any]) -> Any:
+    """The test process's chromium, on a blank page (see tests/service/conftest.py)."""
+    return chrome()
 
 
 @pytest.mark.slow

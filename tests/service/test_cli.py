@@ -135,11 +135,10 @@ def test_an_empty_posting_exits_2_saying_what_to_paste_before_looking_for_a_mode
 
 
 def test_train_then_classify_round_trip(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained_home: Path
+    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(trained_home, home)
-    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
     result = CliRunner().invoke(cli, ["train", "--force", "--json"])
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.output)
@@ -160,11 +159,10 @@ def test_train_reads_the_packs_from_rolelens_fixtures(
 
 
 def test_train_keeps_rolelens_keep_versions_versions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained_home: Path
+    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(trained_home, home)
-    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
     monkeypatch.setenv("ROLELENS_KEEP_VERSIONS", "1")
     first = json.loads(CliRunner().invoke(cli, ["train", "--force", "--json"]).output)
     assert first["pruned"] == [], "the version that served before is protected"

@@ -41,9 +41,10 @@ def test_the_author_name_is_checked(admin: FlaskClient) -> None:
 
 
 def test_the_cli_lists_and_shows_the_same_facts(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ROLELENS_HOME", str(home))
+    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
     trained = CliRunner().invoke(cli, ["train", "--force", "--by", "dana", "--json"])
     version = json.loads(trained.output)["version"]
     listed = CliRunner().invoke(cli, ["models", "list"])
@@ -58,10 +59,11 @@ def test_the_cli_lists_and_shows_the_same_facts(
 
 
 def test_the_cli_starts_shows_and_stops_the_shadow(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ROLELENS_HOME", str(home))
-    first = current_version(home)
+    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
+    first = current_version(quick_home)
     CliRunner().invoke(cli, ["train", "--force"])
     started = CliRunner().invoke(cli, ["models", "shadow", first])
     assert started.exit_code == 0 and f"version {first} now scores" in started.output
@@ -77,14 +79,17 @@ def test_the_cli_starts_shows_and_stops_the_shadow(
     assert f"{first}" in listed and "previous, shadow]" in listed
     assert CliRunner().invoke(cli, ["models", "shadow", "--off"]).exit_code == 0
     assert "no shadow version" in CliRunner().invoke(cli, ["models", "shadow"]).output
-    serving = current_version(home)
+    serving = current_version(quick_home)
     refused = CliRunner().invoke(cli, ["models", "shadow", serving])
     assert refused.exit_code == 2 and "is the serving version" in refused.output
 
 
-def test_models_diff_on_the_command_line(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ROLELENS_HOME", str(home))
-    full = current_version(home)
+def test_models_diff_on_the_command_line(
+    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
+    full = current_version(quick_home)
     seed_only = json.loads(
         CliRunner().invoke(cli, ["train", "--packs", "seed", "--force", "--json"]).output
     )["version"]

@@ -44,6 +44,20 @@ def test_the_serving_app_does_not_import_training() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_starting_and_reading_retrain_jobs_loads_no_scikit_learn(tmp_path: Path) -> None:
+    # A gevent worker answers POST /api/v1/retrain and GET /api/v1/jobs/ID with this module;
+    # seconds of importing scikit-learn there stalled it past its timeout under load.
+    run = (
+        "from training import jobs\n"
+        "try:\n"
+        f"    jobs.get({str(tmp_path)!r}, 32 * '0')\n"
+        "except jobs.JobNotFound:\n"
+        "    pass\n"
+    )
+    done = _run(run, {"sklearn", "scipy"})
+    assert done.returncode == 0, done.stderr
+
+
 def _cli(*args: str) -> str:
     return (
         "from service.cli import cli\n"

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 RETRAIN = (
     "import sys; from pathlib import Path; from training.retrain import retrain; "
-    "retrain(Path(sys.argv[1]), force=True)"
+    "retrain(Path(sys.argv[1]), force=True, fixtures=Path(sys.argv[2]))"
 )
 ADDER = """
 import sys
@@ -43,9 +43,14 @@ with registry_lock(Path(sys.argv[1])):
 CLI = [sys.executable, "-c", "from service.cli import main; main()"]
 
 
-def _start(code: str, home: Path, output: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
+def _start(
+    code: str, home: Path, *args: Path, output: int = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", code, str(home)], stdout=output, stderr=subprocess.DEVNULL, text=True
+        [sys.executable, "-c", code, str(home), *map(str, args)],
+        stdout=output,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
 
 
@@ -56,23 +61,27 @@ def _registry_is_consistent(home: Path) -> None:
 
 
 @pytest.mark.soak
-def test_kill_9_during_retrain_never_breaks_the_registry(home: Path, soak: bool) -> None:
+def test_kill_9_during_retrain_never_breaks_the_registry(
+    quick_home: Path, quick_fixtures: Path, soak: bool
+) -> None:
     started = time.monotonic()
-    assert _start(RETRAIN, home).wait(timeout=120) == 0
+    assert _start(RETRAIN, quick_home, quick_fixtures).wait(timeout=120) == 0
     full = time.monotonic() - started
     rng = random.Random(1234)
-    for attempt in range(20 if soak else 3):
+    for attempt in range(20 if soak else 2):
         # Half the kills land anywhere; half near the end, where files are written and
         # CURRENT moves, so the short write window is really hit.
         delay = rng.uniform(0.2, full) if attempt % 2 else rng.uniform(0.85 * full, 1.05 * full)
-        process = _start(RETRAIN, home)
+        process = _start(RETRAIN, quick_home, quick_fixtures)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
-        _registry_is_consistent(home)
-    assert retrain(home, force=True).promoted, "a later retrain succeeds"
-    _registry_is_consistent(home)
-    assert not [p for p in models_dir(home).iterdir() if p.name.startswith(".staging")]
+        _registry_is_consistent(quick_home)
+    assert retrain(quick_home, force=True, fixtures=quick_fixtures).promoted, (
+        "a later retrain succeeds"
+    )
+    _registry_is_consistent(quick_home)
+    assert not [p for p in models_dir(quick_home).iterdir() if p.name.startswith(".staging")]
 
 
 def test_kill_9_while_adding_phrases_loses_no_acknowledged_phrase(tmp_path: Path) -> None:
@@ -94,11 +103,17 @@ def test_kill_9_while_adding_phrases_loses_no_acknowledged_phrase(tmp_path: Path
     assert len(stored) >= len(acknowledged)
 
 
-def test_a_retrain_while_the_lock_is_held_is_told_and_one_with_wait_waits(home: Path) -> None:
-    env = {**os.environ, "ROLELENS_HOME": str(home)}
-    before = list_versions(home)
+def test_a_retrain_while_the_lock_is_held_is_told_and_one_with_wait_waits(
+    quick_home: Path, quick_fixtures: Path
+) -> None:
+    env = {
+        **os.environ,
+        "ROLELENS_HOME": str(quick_home),
+        "ROLELENS_FIXTURES": str(quick_fixtures),
+    }
+    before = list_versions(quick_home)
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(home)],
+        [sys.executable, "-c", HOLDER, str(quick_home)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -119,15 +134,15 @@ def test_a_retrain_while_the_lock_is_held_is_told_and_one_with_wait_waits(home: 
         assert told.returncode == 1, told.stderr
         assert "is running" in told.stderr and f"pid {holder.pid}" in told.stderr
         assert waiting.poll() is None, "--wait returned while the lock was held"
-        assert list_versions(home) == before
+        assert list_versions(quick_home) == before
     finally:
         holder.stdin.close()  # the holder returns, and the kernel drops its lock
         holder.wait(timeout=30)
         holder.stdout.close()
     _, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
-    assert len(list_versions(home)) == len(before) + 1
-    _registry_is_consistent(home)
+    assert len(list_versions(quick_home)) == len(before) + 1
+    _registry_is_consistent(quick_home)
 
 
 @pytest.mark.soak

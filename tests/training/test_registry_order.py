@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,27 +86,25 @@ def test_a_shadow_must_exist(tmp_path: Path, small_model: TrainedModel) -> None:
         set_shadow(tmp_path, "20990101T000000Z-000099")
 
 
-def test_retrain_keeps_at_most_keep_versions(home: Path) -> None:
-    first = current_version(home)
-    results = [retrain(home, force=True, keep=2) for _ in range(3)]
-    assert list_versions(home) == [results[1].version, results[2].version]
+def test_retrain_keeps_at_most_keep_versions(quick_home: Path, quick_fixtures: Path) -> None:
+    first = current_version(quick_home)
+    results = [retrain(quick_home, force=True, keep=2, fixtures=quick_fixtures) for _ in range(3)]
+    assert list_versions(quick_home) == [results[1].version, results[2].version]
     assert results[2].pruned == (results[0].version,)
     assert first in results[1].pruned
 
 
-def test_refused_versions_count_against_the_limit(tmp_path: Path, trained_home: Path) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(trained_home, home)
-    serving = current_version(home)
+def test_refused_versions_count_against_the_limit(quick_home: Path, quick_fixtures: Path) -> None:
+    serving = current_version(quick_home)
     for _ in range(2):
         with pytest.raises(Exception, match=r"lower .* than the serving"):
-            retrain(home, packs=("seed",), tolerance=-1.0, keep=1)
-    assert list_versions(home)[0] == serving
-    assert len(list_versions(home)) == 2, "serving, plus the newest refused (pruned to 1)"
+            retrain(quick_home, packs=("seed",), tolerance=-1.0, keep=1, fixtures=quick_fixtures)
+    assert list_versions(quick_home)[0] == serving
+    assert len(list_versions(quick_home)) == 2, "serving, plus the newest refused (pruned to 1)"
 
 
-def test_the_card_says_who_started_the_training(tmp_path: Path, trained_home: Path) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(trained_home, home)
-    result = retrain(home, force=True, started_by={"via": "cli", "by": "alice"})
-    assert read_card(home, result.version)["started_by"] == {"via": "cli", "by": "alice"}
+def test_the_card_says_who_started_the_training(quick_home: Path, quick_fixtures: Path) -> None:
+    result = retrain(
+        quick_home, force=True, started_by={"via": "cli", "by": "alice"}, fixtures=quick_fixtures
+    )
+    assert read_card(quick_home, result.version)["started_by"] == {"via": "cli", "by": "alice"}

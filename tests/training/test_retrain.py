@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import shutil
 from pathlib import Path
 
 import pytest
 
-from classifier.artifacts import TrainingPhrase, current_version, load_current, models_dir
+from classifier.artifacts import (
+    TrainingPhrase,
+    current_version,
+    load_current,
+    models_dir,
+    read_card,
+)
 from classifier.labels import DATA_SCIENCE, ML_ENGINEERING
 from classifier.model import RoleClassifier
 from training.errors import PromotionRefused
 from training.evaluate import evaluate, read_labeled
-from training.phrases import load_packs, read_neutral
+from training.phrases import FIXTURES, load_packs, read_neutral
 from training.pipeline import to_model
 from training.registry import HISTORY_FILE, list_versions, promote
 from training.retrain import refusal, retrain, validation_path
@@ -67,9 +75,9 @@ def test_force_promotes_anyway(home: Path) -> None:
     assert current_version(home) == result.version != before
 
 
-def test_no_staging_folder_is_left_behind(home: Path) -> None:
-    retrain(home, force=True)
-    assert not [p for p in models_dir(home).iterdir() if p.name.startswith(".staging")]
+def test_no_staging_folder_is_left_behind(quick_home: Path, quick_fixtures: Path) -> None:
+    retrain(quick_home, force=True, fixtures=quick_fixtures)
+    assert not [p for p in models_dir(quick_home).iterdir() if p.name.startswith(".staging")]
 
 
 def test_promote_refuses_an_unknown_version(home: Path) -> None:
@@ -78,3 +86,33 @@ def test_promote_refuses_an_unknown_version(home: Path) -> None:
     with pytest.raises(ModelNotFound):
         promote(home, "20990101T000000Z-nothere")
     assert current_version(home) in list_versions(home)
+
+
+def test_the_gate_takes_the_serving_figures_from_its_card_only_for_the_same_postings(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import training.retrain as module
+
+    rescored: list[str] = []
+    real = module.evaluate
+    monkeypatch.setattr(
+        module,
+        "evaluate",
+        lambda c, texts, labels: rescored.append(c.version) or real(c, texts, labels),
+    )
+    serving = current_version(home)
+    same = retrain(home, force=True, promote_new=False)
+    assert rescored == [], "the card's figures were measured on these postings: no re-scoring"
+    assert same.previous_validation == read_card(home, serving)["metrics"]["validation"]
+
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, fixtures)
+    path = fixtures / "postings" / "validation.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows[:1] + rows[1::2])
+    changed = retrain(home, fixtures=fixtures, force=True, promote_new=False)
+    assert rescored == [serving], "other postings: the serving version is scored on them"
+    assert changed.previous_validation is not None
+    assert changed.previous_validation["n"] == len(rows[1::2])

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.labels import DATA_SCIENCE, ML_ENGINEERING, TrainingPhrase
+from tests.classifier.strategies import mixed_text
 from training.errors import TrainingError
 from training.phrases import load_packs, read_neutral
 from training.train import TrainedModel, TrainingParams, pseudo_postings, train
@@ -154,3 +157,45 @@ def test_phrases_of_stop_words_only_are_refused_saying_what_to_fix() -> None:
     ]
     with pytest.raises(TrainingError, match=r"'data_science' hold no word .* add phrases"):
         train(only_stop_words, neutral=read_neutral())
+
+
+@pytest.fixture(scope="module")
+def small_model() -> TrainedModel:
+    return train(SMALL, TrainingParams(calibrate=False), neutral=["a great team to work with"])
+
+
+# Halves of the small model's bigrams too: a join that let n-grams span two parts would
+# count "deploy models" from the parts "deploy" and "models".
+ROLE_WORDS = [
+    "deploy",
+    "models",
+    "present insights",
+    "deploy models",
+    "A/B",
+    "C++",
+    "CI/CD",
+    "statistical testing.",
+    "- kubernetes -",
+    "İstanbul Σ",
+    "insights to stakeholders",
+    "",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.sampled_from(ROLE_WORDS), mixed_text(ROLE_WORDS, 4)), max_size=6),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_pseudo_postings_scored_from_their_parts_equal_the_vectorizer_bit_for_bit(
+    small_model: TrainedModel, postings: list[list[str]]
+) -> None:
+    from training.train import PART_JOIN, _scored, _scored_parts
+
+    texts = [PART_JOIN.join(parts) for parts in postings]
+    from_parts = _scored_parts(small_model.pipeline, postings, {})
+    for ours, vectorizers in zip(from_parts, _scored(small_model.pipeline, texts), strict=True):
+        assert np.array_equal(ours, vectorizers)

@@ -26,13 +26,19 @@ def test_a_version_says_what_it_learned_from_and_how_it_scored(trained_home: Pat
     assert "seed " in line and "curated " in line and "[serving]" in line
 
 
-def test_roles_follow_the_registry(home: Path) -> None:
-    first = current_version(home)
-    seed_only = retrain(home, packs=("seed",), force=True, started_by={"via": "cli", "by": "al"})
+def test_roles_follow_the_registry(quick_home: Path, quick_fixtures: Path) -> None:
+    first = current_version(quick_home)
+    seed_only = retrain(
+        quick_home,
+        packs=("seed",),
+        force=True,
+        started_by={"via": "cli", "by": "al"},
+        fixtures=quick_fixtures,
+    )
     with pytest.raises(PromotionRefused):
-        retrain(home, packs=("seed",), tolerance=-1.0)
-    set_shadow(home, first)
-    newest, middle, oldest = describe_all(home)
+        retrain(quick_home, packs=("seed",), tolerance=-1.0, fixtures=quick_fixtures)
+    set_shadow(quick_home, first)
+    newest, middle, oldest = describe_all(quick_home)
     assert newest.roles == ("refused",) and "lower" in (newest.refused_because or "")
     assert middle.version == seed_only.version and middle.roles == ("serving",)
     assert middle.phrases.keys() == {"seed"}, "a seed-only model is visible as such"
@@ -40,10 +46,12 @@ def test_roles_follow_the_registry(home: Path) -> None:
     assert oldest.version == first and set(oldest.roles) == {"previous", "shadow"}
 
 
-def test_an_unreadable_card_is_listed_with_its_problem(home: Path) -> None:
-    retrain(home, force=True)
-    first = describe_all(home)[-1].version
-    (models_dir(home) / first / CARD_FILE).write_text("{", encoding="utf-8")
-    broken = describe_all(home)[-1]
+def test_an_unreadable_card_is_listed_with_its_problem(
+    quick_home: Path, quick_fixtures: Path
+) -> None:
+    retrain(quick_home, force=True, fixtures=quick_fixtures)
+    first = describe_all(quick_home)[-1].version
+    (models_dir(quick_home) / first / CARD_FILE).write_text("{", encoding="utf-8")
+    broken = describe_all(quick_home)[-1]
     assert broken.version == first and broken.problem and "unreadable" in broken.problem
     assert "UNREADABLE" in broken.summary()
