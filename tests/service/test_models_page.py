@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,11 @@ from training.errors import TrainingError
 from training.retrain import retrain
 
 
-@pytest.fixture
-def two(home: Path) -> tuple[Path, str, str]:
+@pytest.fixture(scope="module")
+def two(trained_home: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """The default model, then a seed-only one serving (made once: the tests only read)."""
+    home = tmp_path_factory.mktemp("models-page") / "home"
+    shutil.copytree(trained_home, home)
     before = current_version(home)
     return home, before, retrain(home, packs=("seed",), force=True).version
 

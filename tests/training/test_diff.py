@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,14 @@ from training.retrain import retrain, validation_path
 from training.store import open_store
 
 
-@pytest.fixture
-def two_versions(home: Path) -> tuple[Path, str, str]:
-    """The default model, then one trained on the seed pack plus one user phrase."""
+@pytest.fixture(scope="module")
+def two_versions(
+    trained_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str, str]:
+    """The default model, then one trained on the seed pack plus one user phrase (made once
+    for the module: its tests only read the two versions)."""
+    home = tmp_path_factory.mktemp("diff") / "home"
+    shutil.copytree(trained_home, home)
     before = current_version(home)
     open_store(home).add("Quokka population census statistics", DS, "alice")
     after = retrain(home, packs=("seed", "user"), force=True).version
