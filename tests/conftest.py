@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from classifier.model import RoleClassifier
 from training.pipeline import rebuild_pipeline
+from training.registry import list_versions
 from training.retrain import retrain
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,6 +104,25 @@ def home(trained_home: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "home"
     shutil.copytree(trained_home, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def seed_serving_home(trained_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`trained_home` plus a seed-only version forced to serve: the default model is
+    now its previous version (for tests of comparing, shadowing and listing two versions)."""
+    home = tmp_path_factory.mktemp("seed-serving") / "home"
+    shutil.copytree(trained_home, home)
+    retrain(home, packs=("seed",), force=True)
+    return home
+
+
+@pytest.fixture
+def seed_serving(seed_serving_home: Path, tmp_path: Path) -> tuple[Path, str, str]:
+    """A private copy of :func:`seed_serving_home`: ``(home, default version, seed-only one)``."""
+    copy = tmp_path / "seed-serving"
+    shutil.copytree(seed_serving_home, copy)
+    full, seed_only = list_versions(copy)
+    return copy, full, seed_only
 
 
 @pytest.fixture(scope="session")

@@ -8,22 +8,19 @@ from typing import Any
 
 import pytest
 
-from classifier.artifacts import current_version
 from service.app import create_app
 from tests.service.test_browser import serving, wait_visible
-from training.retrain import retrain
 
 pytestmark = pytest.mark.slow
 
 
 def test_compare_two_versions_and_see_their_pictures(
-    chrome: Callable[..., Any], home: Path, tmp_path: Path
+    chrome: Callable[..., Any], seed_serving: tuple[Path, str, str], tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    full = current_version(home)
-    seed_only = retrain(home, packs=("seed",), force=True).version
+    home, full, seed_only = seed_serving
     driver = chrome()
     with serving(create_app({"HOME": str(home)})) as url:
         driver.get(url + "/models")

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from classifier.artifacts import current_version, read_card
+from classifier.artifacts import read_card
 from service.app import create_app
 from training import plots
 from training.errors import TrainingError
 from training.retrain import retrain
 
 
-@pytest.fixture(scope="module")
-def two(trained_home: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    """The default model, then a seed-only one serving (made once: the tests only read)."""
-    home = tmp_path_factory.mktemp("models-page") / "home"
-    shutil.copytree(trained_home, home)
-    before = current_version(home)
-    return home, before, retrain(home, packs=("seed",), force=True).version
+@pytest.fixture
+def two(seed_serving: tuple[Path, str, str]) -> tuple[Path, str, str]:
+    """The default model, then a seed-only one serving."""
+    return seed_serving
 
 
 def _app(home: Path) -> Flask:

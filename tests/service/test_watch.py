@@ -11,14 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from classifier.artifacts import current_version
 from service.app import create_app
 from service.monitor_store import FILE as MONITOR_FILE
 from tests.conftest import REPO
 from tests.service.test_admin import AUTH, TOKEN, _documented
 from training.evaluate import read_labeled
 from training.phrases import read_neutral
-from training.retrain import retrain
 
 VALIDATION = REPO / "fixtures" / "postings" / "validation.csv"
 FILLER = read_neutral(REPO / "fixtures")
@@ -115,11 +113,11 @@ def test_too_few_postings_are_not_judged(watched: Path) -> None:
 
 
 @pytest.fixture
-def challenger(watched: Path) -> tuple[Path, str, str]:
+def challenger(seed_serving: tuple[Path, str, str]) -> tuple[Path, str, str]:
     """The full model as shadow of a seed-only serving model: (home, serving, shadow)."""
-    full = current_version(watched)
-    seed_only = retrain(watched, packs=("seed",), force=True).version
-    return watched, seed_only, full
+    home, full, seed_only = seed_serving
+    forget_monitoring(home)
+    return home, seed_only, full
 
 
 def test_the_shadow_scores_every_posting_but_the_answer_stays_the_serving_ones(

@@ -14,11 +14,9 @@ from typing import Any
 
 import pytest
 
-from classifier.artifacts import current_version
 from tests.service.conftest import free_port
 from tests.service.test_serve import ROLELENS, stop, wait_until_ready
 from tests.service.test_watch import forget_monitoring, in_domain_postings, other_postings
-from training.retrain import retrain
 
 pytestmark = pytest.mark.slow
 
@@ -60,10 +58,11 @@ def _settle(port: int, path: str, key: str, expected: int, seconds: float = 10) 
         time.sleep(0.1)
 
 
-def test_shadow_and_drift_are_shared_by_two_gunicorn_workers(home: Path, tmp_path: Path) -> None:
+def test_shadow_and_drift_are_shared_by_two_gunicorn_workers(
+    seed_serving: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    home, full, serving = seed_serving
     forget_monitoring(home)
-    full = current_version(home)
-    serving = retrain(home, packs=("seed",), force=True).version
     port = free_port()
     env = {
         **os.environ,
