@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.labels import DATA_SCIENCE as DS
 from classifier.labels import ML_ENGINEERING as ML
@@ -68,3 +70,33 @@ def test_accuracy_of_each_strength_band_and_the_verdict_counts() -> None:
 def test_an_empty_band_has_no_accuracy() -> None:
     report = score([DS, ML], [0.1, 0.9], ["clear", "clear"], [DS, ML])
     assert report.by_strength["mixed"] == {"n": 0, "accuracy": None}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),
+            # a few distinct values, so that ties and the 0.5 threshold come up often
+            st.one_of(st.sampled_from([0.0, 0.2, 0.5, 0.5, 0.7, 1.0]), st.floats(0.0, 1.0)),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_figures_are_scikit_learns(rows: list[tuple[bool, float]]) -> None:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, roc_auc_score
+
+    labels = [ML if is_ml else DS for is_ml, _ in rows]
+    p = [q for _, q in rows]
+    predicted = [ML if q >= 0.5 else DS for q in p]
+    report = score(labels, p)
+    assert report.accuracy == round(accuracy_score(labels, predicted), 4)
+    assert report.confusion == confusion_matrix(labels, predicted, labels=[DS, ML]).tolist()
+    expected_f1 = f1_score(labels, predicted, average="macro", labels=[DS, ML], zero_division=0)
+    assert report.macro_f1 == round(expected_f1, 4)
+    if len(set(labels)) == 2:
+        truth = [label == ML for label in labels]
+        assert report.roc_auc == round(roc_auc_score(truth, p), 4)
+    else:
+        assert report.roc_auc is None
