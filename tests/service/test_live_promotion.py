@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 
 BODY = json.dumps({"text": "Deploy models to production with Kubernetes; run A/B tests."})
 # The stream is bounded by time, whatever the machine's speed: each client sends at most
-# PER_CLIENT_RATE requests a second, so every phase gets a share in proportion to its length
-# (a fast machine can no longer spend a global budget before the rollback), and no client
-# sends after STREAM_SECONDS.
+# ``rate`` requests a second (PER_CLIENT_RATE under --soak, a third of it by default), so
+# every phase gets a share in proportion to its length (a fast machine can no longer spend a
+# global budget before the rollback), and no client sends after STREAM_SECONDS.
 PER_CLIENT_RATE = 25.0
 STREAM_SECONDS = 120.0
 SWITCH_WITHIN = 2.0  # seconds after promotion by which every worker must answer anew
@@ -31,8 +31,9 @@ SWITCH_WITHIN = 2.0  # seconds after promotion by which every worker must answer
 class Stream:
     """Clients posting classifications until stopped; records (finished at, outcome)."""
 
-    def __init__(self, port: int, clients: int = 6) -> None:
+    def __init__(self, port: int, clients: int = 6, rate: float = PER_CLIENT_RATE) -> None:
         self.port = port
+        self.rate = rate
         self.results: list[tuple[float, str]] = []
         self.lock = threading.Lock()
         self.done = threading.Event()
@@ -56,7 +57,7 @@ class Stream:
 
     def _run(self) -> None:
         deadline = time.monotonic() + STREAM_SECONDS
-        pause = 1.0 / PER_CLIENT_RATE
+        pause = 1.0 / self.rate
         while not self.done.is_set() and time.monotonic() < deadline:
             sent = time.monotonic()
             outcome = self._one()
@@ -92,8 +93,9 @@ def _switches(stream: Stream, promote: object, expected: str | None = None) -> N
 
 @pytest.mark.soak
 def test_retrain_and_rollback_under_load_fail_no_request(
-    home: Path, tmp_path: Path, soak: bool
+    quick_home: Path, quick_fixtures: Path, tmp_path: Path, soak: bool
 ) -> None:
+    home = quick_home  # what a retrain does to serving, not how good its model is
     port = free_port()
     env = {**os.environ, "ROLELENS_HOME": str(home), "ROLELENS_LOG_LEVEL": "WARNING"}
     command = [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "3"]
@@ -101,11 +103,13 @@ def test_retrain_and_rollback_under_load_fail_no_request(
         server = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         wait_until_ready(port, server)
-        with Stream(port) as stream:
+        with Stream(port, rate=PER_CLIENT_RATE if soak else PER_CLIENT_RATE / 3) as stream:
             time.sleep(1.0)
             first = stream.after(0)[-1]
             for _ in range(5 if soak else 1):
-                _switches(stream, lambda: retrain(home, force=True).version)
+                _switches(
+                    stream, lambda: retrain(home, force=True, fixtures=quick_fixtures).version
+                )
                 _switches(stream, lambda: rollback(home), expected=first)
         errors = [o for _, o in stream.results if o.startswith("error")]
         assert not errors, errors[:5]
