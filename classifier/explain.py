@@ -63,7 +63,9 @@ def explain(
         to the posting's contributions up to rounding.
     """
     texts = len(reading.offsets)
-    order = np.lexsort((reading.features, reading.last, reading.first))
+    # By first token, then length: one feature per span, so no ties.
+    span = reading.last - reading.first
+    order = (reading.first * (int(span.max(initial=0)) + 1) + span).argsort()
     first, last = reading.first[order], reading.last[order]
     features, doc, share = reading.features[order], reading.doc[order], share[order]
 
@@ -73,7 +75,7 @@ def explain(
     opens[1:] = first[1:] > reach[:-1]
     closes = np.ones(len(first), dtype=bool)
     closes[:-1] = opens[1:]
-    cluster = np.cumsum(opens) - 1
+    cluster = opens.cumsum() - 1
     heads, tails, cluster_doc = first[opens], reach[closes], doc[opens]
     cluster_weight = np.bincount(cluster, weights=share, minlength=len(heads)).astype(float)
     covered = np.bincount(cluster_doc, weights=tails - heads + 1, minlength=texts).astype(int)
@@ -84,7 +86,7 @@ def explain(
     ends_phrase[:-1] = starts_phrase[1:]
     phrase_first, phrase_last = heads[starts_phrase], tails[ends_phrase]
     phrase_doc = cluster_doc[starts_phrase]
-    phrase = (np.cumsum(starts_phrase) - 1)[cluster]
+    phrase = (starts_phrase.cumsum() - 1)[cluster]
     phrase_weight = np.bincount(phrase, weights=share, minlength=len(phrase_first))
 
     # 3. Phrases made of the same features: one phrase, several spans.
@@ -96,21 +98,22 @@ def explain(
     # The first few of each side, counted within each posting's stretch of the ranking.
     ranked_doc = group_doc[ranked]
     along = (weight[ranked] > 0) == leaning[ranked_doc]
-    seen = np.cumsum(along) - along
+    seen = along.cumsum() - along
     doc_start = np.searchsorted(ranked_doc, ranked_doc)
     place_along = seen - seen[doc_start]
     place_against = np.arange(len(ranked)) - doc_start - place_along
     chosen = ranked[np.where(along, place_along < limits[0], place_against < limits[1])]
 
     # Phrases only for the groups returned: each group's spans in text order, and its terms.
-    by_group = np.argsort(group, kind="stable")
+    by_group = group.argsort(kind="stable")
     sizes = np.bincount(group, minlength=len(example))
-    places = by_group[ranges(np.cumsum(sizes)[chosen] - sizes[chosen], sizes[chosen])]
+    places = by_group[ranges(sizes.cumsum()[chosen] - sizes[chosen], sizes[chosen])]
     begins, ends = reading.starts[phrase_first[places]], reading.ends[phrase_last[places]]
     shift = reading.offsets[phrase_doc[places]]
     local_begins, local_ends = (begins - shift).tolist(), (ends - shift).tolist()
     spans = list(zip(local_begins, local_ends, strict=True))
-    term_first, term_count = term_bounds[example[chosen]], np.diff(term_bounds)[example[chosen]]
+    term_first = term_bounds[example[chosen]]
+    term_count = term_bounds[example[chosen] + 1] - term_first
     names = [feature_names[i] for i in terms[ranges(term_first, term_count)].tolist()]
     text, begins_list, ends_list = reading.text, begins.tolist(), ends.tolist()
     negative, positive = classes
@@ -170,33 +173,41 @@ def _same_wording(
         appearance; each group's first phrase; and phrase ``p``'s distinct features, sorted,
         as ``terms[bounds[p]:bounds[p + 1]]``.
     """
-    count = len(phrase_doc)
-    order = np.lexsort((features, phrase))
-    phrase, features = phrase[order], features[order]
-    distinct = np.ones(len(phrase), dtype=bool)
-    distinct[1:] = (phrase[1:] != phrase[:-1]) | (features[1:] != features[:-1])
-    phrase, terms = phrase[distinct], features[distinct]
-    bounds = np.searchsorted(phrase, np.arange(count + 1))
-    lengths = np.diff(bounds)
-    # Number the feature sequences one position at a time: after position j, equal keys mean
-    # the same posting and the same first j + 1 features. Keys are renumbered (keeping which
-    # are equal) only when the next step could overflow.
-    position = np.arange(len(phrase)) - bounds[phrase]
-    by_position = np.argsort(position, kind="stable")
-    edges = np.searchsorted(position[by_position], np.arange(int(lengths.max(initial=0)) + 1))
-    key, bound = phrase_doc.copy(), int(phrase_doc.max(initial=0)) + 1
-    width = int(terms.max(initial=0)) + 1
-    for a, b in pairwise(edges.tolist()):
+    count, width = len(phrase_doc), int(features.max(initial=0)) + 1
+    pairs = np.sort(phrase * width + features)
+    distinct = np.ones(len(pairs), dtype=bool)
+    distinct[1:] = pairs[1:] != pairs[:-1]
+    phrase, terms = np.divmod(pairs[distinct], width)
+    bounds = phrase.searchsorted(np.arange(count + 1))
+    lengths = bounds[1:] - bounds[:-1]
+    # Number the feature sequences one position at a time: after position j, phrases with
+    # equal keys and more than j features are of one posting and share their first j + 1
+    # features. A phrase's key stays as it was after its last feature. The longer phrases'
+    # keys are renumbered (keeping which are equal) only when the next step could overflow.
+    alive, key = np.arange(count), phrase_doc.copy()
+    bound = int(phrase_doc.max(initial=0)) + 1
+    for j in range(int(lengths.max(initial=0))):
+        alive = alive[lengths[alive] > j]
         if bound * width >= 2**62:
-            key, bound = np.unique(key, return_inverse=True)[1].reshape(-1), len(key)
-        who, bound = phrase[by_position[a:b]], bound * width
-        key[who] = key[who] * width + terms[by_position[a:b]]
-    if bound * len(edges) >= 2**62:
-        key = np.unique(key, return_inverse=True)[1].reshape(-1)
-    _, examples, inverse = np.unique(
-        key * len(edges) + lengths, return_index=True, return_inverse=True
-    )
-    appearance = np.argsort(examples)
-    rank = np.empty(len(examples), dtype=np.int64)
-    rank[appearance] = np.arange(len(examples))
-    return rank[inverse.reshape(-1)], examples[appearance], terms, bounds
+            key[alive], bound = _numbered(key[alive])[0], len(alive)
+        key[alive] = key[alive] * width + terms[bounds[alive] + j]
+        bound *= width
+    group, examples = _numbered(key, lengths)
+    return group, examples, terms, bounds
+
+
+def _numbered(*keys: IntArray) -> tuple[IntArray, IntArray]:
+    """Equal keys (tuples of ``keys``) numbered alike, in order of first appearance, and
+    where each first appears."""
+    order = np.lexsort(keys)  # stable
+    new = np.zeros(len(order), dtype=bool)
+    new[:1] = True
+    for values in keys:
+        ordered = values[order]
+        new[1:] |= ordered[1:] != ordered[:-1]
+    firsts = order[new]  # where each distinct key first appears, in the keys' order
+    rank = np.empty(len(firsts), dtype=np.int64)
+    rank[firsts.argsort()] = np.arange(len(firsts))
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = rank[new.cumsum() - 1]
+    return number, np.sort(firsts)

@@ -208,7 +208,7 @@ class RoleClassifier:
         # row sums (the decision function less the bias), then the logistic function.
         data, indices, indptr = counted.rows.data, counted.rows.indices, counted.rows.indptr
         values = data * self.coef[indices]
-        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        rows = np.arange(len(texts)).repeat(indptr[1:] - indptr[:-1])
         sums = np.bincount(rows, weights=values, minlength=len(texts))
         logits = sums + self.bias
         with np.errstate(over="ignore"):  # exp overflows to inf for logits below -709: p = 0
@@ -318,30 +318,27 @@ class RoleClassifier:
         first = self._phrase_columns[rows.indices]
         many = self._phrase_columns[rows.indices + 1] - first
         pairs = ranges(first, many)
-        products = self._phrase_data[pairs] * np.repeat(rows.data, many)
         count = len(self.phrases)
-        keys, inverse = np.unique(
-            np.repeat(row_of_entry, many) * count + self._phrase_of_entry[pairs],
-            return_inverse=True,
+        scores = np.bincount(
+            row_of_entry.repeat(many) * count + self._phrase_of_entry[pairs],
+            weights=self._phrase_data[pairs] * rows.data.repeat(many),
+            minlength=texts * count,
         )
-        scores = np.bincount(inverse.reshape(-1), weights=products, minlength=len(keys))
-        row, phrase = keys // count, keys % count
-        order = np.lexsort((phrase, -scores, row))
-        start = np.searchsorted(row[order], row[order])
-        top = order[(np.arange(len(order)) - start < k) & (scores[order] > 0)]
+        close = np.flatnonzero(scores > 0)  # by row, then phrase: ties keep phrase order
+        row = close // count
+        close = close[np.lexsort((-scores[close], row))]
+        row = close // count
+        close = close[np.arange(len(close)) - row.searchsorted(row) < k]
         found: list[list[SimilarPhrase]] = [[] for _ in range(texts)]
-        for r, j, score in zip(
-            row[top].tolist(), phrase[top].tolist(), scores[top].tolist(), strict=True
-        ):
-            p = self.phrases[j]
-            found[r].append(SimilarPhrase(p.text, p.label, p.source, round(score, 4)))
+        for at, score in zip(close.tolist(), scores[close].tolist(), strict=True):
+            p = self.phrases[at % count]
+            found[at // count].append(SimilarPhrase(p.text, p.label, p.source, round(score, 4)))
         return [tuple(f) for f in found]
 
     def all_phrases(self, text: str) -> tuple[Phrase, ...]:
         """Every phrase of ``text`` with its weight, untruncated (for audits and tests)."""
-        reading, counted = self._features([text])
-        values = counted.rows.data * self.coef[counted.rows.indices]
-        share = values[counted.entry] / counted.counts[counted.entry]
-        everything = (len(share), len(share))
-        leaning = np.array([values.sum() + self.bias >= 0.0])
-        return explain(reading, share, self.feature_names, self.classes, leaning, everything)[0][0]
+        every = len(text)  # more than any posting's phrases
+        answer = self.classify_many([text], key_phrases=every, counter_phrases=every, similar=False)
+        # Strongest first, the first to appear first: explain()'s order.
+        phrases = answer[0].key_phrases + answer[0].counter_phrases
+        return tuple(sorted(phrases, key=lambda p: (-abs(p.weight), p.spans[0][0])))

@@ -93,7 +93,7 @@ def token_table(text: str) -> tuple[list[str], IntArray, IntArray]:
 
 def _ends(pieces: list[str]) -> IntArray:
     """Where each of the consecutive ``pieces`` ends."""
-    return np.cumsum(np.fromiter(map(len, pieces), np.int64, len(pieces)))
+    return np.fromiter(map(len, pieces), np.int64, len(pieces)).cumsum()
 
 
 def tokenize(text: str) -> list[str]:
@@ -110,14 +110,6 @@ def segments_of(text: str, starts: IntArray) -> IntArray:
     pieces = BOUNDARY_RE.split(text)
     marks = _ends(pieces)[:-1] + np.arange(len(pieces) - 1)
     return np.searchsorted(marks, starts)
-
-
-@dataclass(frozen=True)
-class Kept:
-    """One text's kept tokens (stop words removed), in order, and each one's segment."""
-
-    tokens: list[str]
-    segments: IntArray
 
 
 class Analyzer:
@@ -149,17 +141,16 @@ class Analyzer:
     def __repr__(self) -> str:
         return f"Analyzer(<{len(self.stop_words)} stop words>, ngram_range={self.ngram_range})"
 
-    def kept(self, text: str) -> Kept:
-        """Tokenise ``text``, drop stop words, and find the boundaries between kept tokens."""
+    def kept(self, text: str) -> tuple[list[str], IntArray]:
+        """The tokens of ``text`` that are not stop words, and each one's segment."""
         tokens, starts, _ = token_table(text)
         # dict.get(token, True) is False exactly for stop words, with no Python step per token.
         mask = list(map(self._stop.get, tokens, repeat(True)))
-        return Kept(list(compress(tokens, mask)), segments_of(text, starts[np.array(mask, bool)]))
+        return list(compress(tokens, mask)), segments_of(text, starts[np.array(mask, bool)])
 
     def __call__(self, text: str) -> list[str]:
         """Every n-gram occurrence of ``text``: what the vectorizer counts."""
-        kept = self.kept(text)
-        tokens, segments = kept.tokens, kept.segments
+        tokens, segments = self.kept(text)
         low, high = self.ngram_range
         out: list[str] = []
         for n in range(low, min(high, len(tokens)) + 1):
@@ -239,7 +230,7 @@ class Reader:
         tokens, starts, ends = token_table(text)
         ids = np.fromiter(map(self.lookup, tokens, repeat(-1)), np.int64, len(tokens))
         sizes = np.fromiter(map(len, texts), np.int64, len(texts)) + len(SEPARATOR)
-        offsets = np.cumsum(sizes) - sizes
+        offsets = sizes.cumsum() - sizes
         token_counts = np.bincount(
             np.searchsorted(offsets, starts, side="right") - 1, minlength=len(texts)
         )
@@ -281,7 +272,8 @@ class Reader:
 
 def ranges(begins: IntArray, sizes: IntArray) -> IntArray:
     """``begins[0], begins[0] + 1, ...`` (``sizes[0]`` of them), ``begins[1], ...`` as one array."""
-    return np.repeat(begins - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+    spread: IntArray = (begins - sizes.cumsum() + sizes).repeat(sizes)
+    return spread + np.arange(int(sizes.sum()))
 
 
 def _joined(parts: list[IntArray]) -> IntArray:
@@ -327,7 +319,7 @@ def tfidf_rows(reading: Reading, idf: FloatArray, sublinear_tf: bool) -> Counted
     squares = np.bincount(keys // width, weights=data * data, minlength=texts)
     norms = np.sqrt(squares)
     norms[norms == 0.0] = 1.0
-    data /= np.repeat(norms, np.diff(indptr))
+    data /= norms.repeat(indptr[1:] - indptr[:-1])
     return Counted(Rows(data, indices, indptr, width), entry.reshape(-1), counts)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -105,11 +106,11 @@ def test_the_fast_pattern_on_lower_text_matches_the_token_pattern(text: str) -> 
     ],
 )
 def test_bigrams_never_cross_a_boundary(text: str, crosses: bool) -> None:
-    kept = BIGRAMS.kept(text)
-    pairs = {" ".join(pair) for pair in zip(kept.tokens, kept.tokens[1:], strict=False)}
+    tokens, _ = BIGRAMS.kept(text)
+    pairs = {" ".join(pair) for pair in pairwise(tokens)}
     bigrams = {gram for gram in BIGRAMS(text) if " " in gram}
     if crosses:
-        assert len(kept.tokens) >= 2 and bigrams < pairs
+        assert len(tokens) >= 2 and bigrams < pairs
     else:
         assert bigrams == pairs and pairs
 
