@@ -93,13 +93,13 @@ def explain(
     group, example, terms, term_bounds = _same_wording(phrase, features, phrase_doc)
     weight = np.bincount(group, weights=phrase_weight, minlength=len(example))
     group_doc = phrase_doc[example]
-    ranked = np.lexsort((np.arange(len(example)), -np.abs(weight), group_doc))
+    ranked = np.lexsort((-np.abs(weight), group_doc))  # stable: ties in order of appearance
 
     # The first few of each side, counted within each posting's stretch of the ranking.
     ranked_doc = group_doc[ranked]
     along = (weight[ranked] > 0) == leaning[ranked_doc]
     seen = along.cumsum() - along
-    doc_start = np.searchsorted(ranked_doc, ranked_doc)
+    doc_start = ranked_doc.searchsorted(ranked_doc)
     place_along = seen - seen[doc_start]
     place_against = np.arange(len(ranked)) - doc_start - place_along
     chosen = ranked[np.where(along, place_along < limits[0], place_against < limits[1])]
@@ -110,15 +110,13 @@ def explain(
     places = by_group[ranges(sizes.cumsum()[chosen] - sizes[chosen], sizes[chosen])]
     begins, ends = reading.starts[phrase_first[places]], reading.ends[phrase_last[places]]
     shift = reading.offsets[phrase_doc[places]]
-    local_begins, local_ends = (begins - shift).tolist(), (ends - shift).tolist()
-    spans = list(zip(local_begins, local_ends, strict=True))
+    spans = list(zip((begins - shift).tolist(), (ends - shift).tolist(), strict=True))
     term_first = term_bounds[example[chosen]]
     term_count = term_bounds[example[chosen] + 1] - term_first
     names = [feature_names[i] for i in terms[ranges(term_first, term_count)].tolist()]
     text, begins_list, ends_list = reading.text, begins.tolist(), ends.tolist()
     negative, positive = classes
-    phrases = []
-    at = held = 0
+    phrases, at, held = [], 0, 0
     for size, count, w in zip(
         sizes[chosen].tolist(), term_count.tolist(), weight[chosen].tolist(), strict=True
     ):

@@ -237,7 +237,7 @@ class Reader:
         kept = ids != _STOP
         ids, starts, ends = ids[kept], starts[kept], ends[kept]
         segments = segments_of(text, starts)
-        firsts, lasts, found = [], [], []
+        found = []  # (first, last, feature) of each n's occurrences
         prefix = ids
         low, high = self.analyzer.ngram_range
         for n, (keys, feature_of) in enumerate(self.levels[:high], start=1):
@@ -246,38 +246,22 @@ class Reader:
                 if m <= 0 or not len(keys):
                     break
                 key = prefix[:m] * self.width + ids[n - 1 :]
-                at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+                at = np.minimum(keys.searchsorted(key), len(keys) - 1)
                 hit = (prefix[:m] >= 0) & (ids[n - 1 :] >= 0) & (keys[at] == key)
                 prefix = np.where(hit & (segments[:m] == segments[n - 1 :]), at, -1)
             features = np.where(prefix >= 0, feature_of[prefix], -1)
-            where = np.flatnonzero(features >= 0) if n >= low else np.zeros(0, dtype=np.int64)
-            firsts.append(where)
-            lasts.append(where + (n - 1))
-            found.append(features[where])
-        first = _joined(firsts)
-        doc = np.searchsorted(offsets, starts[first], side="right") - 1
-        return Reading(
-            text,
-            offsets,
-            token_counts,
-            starts,
-            ends,
-            segments,
-            doc,
-            first,
-            _joined(lasts),
-            _joined(found),
-        )
+            where = (features >= 0).nonzero()[0] if n >= low else np.zeros(0, dtype=np.int64)
+            found.append((where, where + (n - 1), features[where]))
+        first, last, features = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        doc = offsets.searchsorted(starts[first], side="right") - 1
+        occurrences = doc, first, last, features
+        return Reading(text, offsets, token_counts, starts, ends, segments, *occurrences)
 
 
 def ranges(begins: IntArray, sizes: IntArray) -> IntArray:
     """``begins[0], begins[0] + 1, ...`` (``sizes[0]`` of them), ``begins[1], ...`` as one array."""
     spread: IntArray = (begins - sizes.cumsum() + sizes).repeat(sizes)
     return spread + np.arange(int(sizes.sum()))
-
-
-def _joined(parts: list[IntArray]) -> IntArray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 class Rows(NamedTuple):
