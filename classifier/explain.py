@@ -1,4 +1,4 @@
-"""From a linear score to the phrases of the posting that produced it.
+"""From linear scores to the phrases of the postings that produced them.
 
 For TF-IDF features and a linear model the logit is exactly ``bias + Σ_j x_j·w_j`` over the
 posting's non-zero features ``j``. Each feature is a word n-gram; :func:`explain` shares the
@@ -13,155 +13,199 @@ feature's contribution equally among its occurrences in the text (found by the o
    for each place.
 
 Grouping is presentation only: the phrases' weights add up to the sum of contributions,
-nothing counted twice or lost. Both steps work on arrays over kept-token indices.
+nothing counted twice or lost. Every step works on arrays over a whole chunk of postings at
+once (a reading's kept-token indices never overlap from one posting to the next, and its
+postings are separated by a boundary), and :class:`Phrase` objects are made only for the
+phrases returned.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 from classifier.prediction import Phrase
-from classifier.reading import IntArray, Reading
+from classifier.reading import IntArray, Reading, ranges
 
 # Only word characters and spaces: what may lie between two words of one phrase (tokens in
-# such a gap are stop words, as the kept tokens are consecutive; "a" is no token at all).
+# such a gap are stop words, as the kept tokens are consecutive).
 _TIGHT = re.compile(r"[\w\s]*")
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """The strongest phrases of a posting each way, and how many kept tokens all phrases cover."""
-
-    phrases: tuple[Phrase, ...]
-    token_count: int
-    covered_tokens: int
+BoolArray = npt.NDArray[np.bool_]
 
 
 def explain(
-    text: str,
     reading: Reading,
-    contributions: npt.NDArray[np.float64],
+    share: npt.NDArray[np.float64],
     feature_names: Sequence[str],
     classes: tuple[str, str],
-    limit: int | None = None,
-) -> Explanation:
-    """Map a posting's feature contributions back to phrases of its text.
+    leaning: BoolArray,
+    limits: tuple[int, int],
+) -> tuple[list[tuple[Phrase, ...]], IntArray]:
+    """Map each posting's feature contributions back to phrases of its text.
 
     Args:
-        text: the posting, exactly as given.
-        reading: ``Reader.read(text)``.
-        contributions: dense ``x_j·w_j`` for every feature (zero where absent).
+        reading: ``Reader.read(texts)``.
+        share: for each occurrence of the reading, its feature's contribution ``x_j·w_j``
+            divided by the feature's number of occurrences in that posting.
         feature_names: index to feature text.
         classes: the model's classes; a positive weight pushes toward ``classes[1]``.
-        limit: how many phrases to return toward each class (``None``: all of them). The
-            phrases returned are the first ``limit`` of each side of the full list, in order.
+        leaning: for each posting, whether it leans toward ``classes[1]``.
+        limits: how many phrases to return toward each posting's leaning, and against it;
+            they are the first of each side of the full list, in order.
 
     Returns:
-        Phrases, strongest (by absolute weight) first. Over all phrases (``limit=None``)
-        the weights sum to ``contributions.sum()`` up to rounding.
+        For each posting its phrases, strongest (by absolute weight) first, and how many of
+        its kept tokens all its phrases cover. Over all phrases (no limits) the weights sum
+        to the posting's contributions up to rounding.
     """
-    first, last, features = reading.first, reading.last, reading.features
-    share = contributions[features] / np.bincount(features)[features]
+    texts = len(reading.offsets)
+    # By first token, then length: one feature per span, so no ties.
+    span = reading.last - reading.first
+    order = (reading.first * (int(span.max(initial=0)) + 1) + span).argsort()
+    first, last = reading.first[order], reading.last[order]
+    features, doc, share = reading.features[order], reading.doc[order], share[order]
 
     # 1. Overlapping occurrences form clusters, scanning by first token.
-    order = np.lexsort((features, last, first))
-    first, last, features, share = first[order], last[order], features[order], share[order]
     reach = np.maximum.accumulate(last)
     opens = np.ones(len(first), dtype=bool)
     opens[1:] = first[1:] > reach[:-1]
     closes = np.ones(len(first), dtype=bool)
     closes[:-1] = opens[1:]
-    cluster = np.cumsum(opens) - 1
-    heads, tails = first[opens], reach[closes]
+    cluster = opens.cumsum() - 1
+    heads, tails, cluster_doc = first[opens], reach[closes], doc[opens]
     cluster_weight = np.bincount(cluster, weights=share, minlength=len(heads)).astype(float)
-    covered = int(np.sum(tails - heads + 1))  # kept tokens inside a phrase
+    covered = np.bincount(cluster_doc, weights=tails - heads + 1, minlength=texts).astype(int)
 
     # 2. Adjacent clusters pushing the same way join into one phrase.
-    joins = _joins(text, reading, heads, tails, cluster_weight)
-    phrase_of_cluster = np.cumsum(~joins) - 1
-    starts_phrase = ~joins
-    ends_phrase = np.ones(len(joins), dtype=bool)
+    starts_phrase = ~_joins(reading, heads, tails, cluster_weight)
+    ends_phrase = np.ones(len(heads), dtype=bool)
     ends_phrase[:-1] = starts_phrase[1:]
     phrase_first, phrase_last = heads[starts_phrase], tails[ends_phrase]
-    phrase = phrase_of_cluster[cluster]
+    phrase_doc = cluster_doc[starts_phrase]
+    phrase = (starts_phrase.cumsum() - 1)[cluster]
     phrase_weight = np.bincount(phrase, weights=share, minlength=len(phrase_first))
 
     # 3. Phrases made of the same features: one phrase, several spans.
-    keys = _feature_sets(phrase, features, len(phrase_first))
-    groups: dict[tuple[int, ...], int] = {}
-    group = np.fromiter((groups.setdefault(k, len(groups)) for k in keys), np.int64, len(keys))
-    weight = np.bincount(group, weights=phrase_weight, minlength=len(groups))
-    ranked = np.argsort(-np.abs(weight), kind="stable")
-    if limit is not None:
-        pushes = weight[ranked] > 0
-        kept = np.concatenate([np.flatnonzero(pushes)[:limit], np.flatnonzero(~pushes)[:limit]])
-        ranked = ranked[np.sort(kept)]
+    group, example, terms, term_bounds = _same_wording(phrase, features, phrase_doc)
+    weight = np.bincount(group, weights=phrase_weight, minlength=len(example))
+    group_doc = phrase_doc[example]
+    ranked = np.lexsort((-np.abs(weight), group_doc))  # stable: ties in order of appearance
 
-    # Phrases only for the groups returned, each group's places in text order. Plain lists
-    # from here: indexing numpy arrays one element at a time is slower than lists.
-    by_group = np.argsort(group, kind="stable").tolist()
-    bounds = [0, *np.cumsum(np.bincount(group, minlength=len(groups))).tolist()]
-    firsts, lasts, weights = phrase_first.tolist(), phrase_last.tolist(), weight.tolist()
-    starts, ends, key_of = reading.kept.starts, reading.kept.ends, list(groups)
+    # The first few of each side, counted within each posting's stretch of the ranking.
+    ranked_doc = group_doc[ranked]
+    along = (weight[ranked] > 0) == leaning[ranked_doc]
+    seen = along.cumsum() - along
+    doc_start = ranked_doc.searchsorted(ranked_doc)
+    place_along = seen - seen[doc_start]
+    place_against = np.arange(len(ranked)) - doc_start - place_along
+    chosen = ranked[np.where(along, place_along < limits[0], place_against < limits[1])]
+
+    # Phrases only for the groups returned: each group's spans in text order, and its terms.
+    by_group = group.argsort(kind="stable")
+    sizes = np.bincount(group, minlength=len(example))
+    places = by_group[ranges(sizes.cumsum()[chosen] - sizes[chosen], sizes[chosen])]
+    begins, ends = reading.starts[phrase_first[places]], reading.ends[phrase_last[places]]
+    shift = reading.offsets[phrase_doc[places]]
+    spans = list(zip((begins - shift).tolist(), (ends - shift).tolist(), strict=True))
+    term_first = term_bounds[example[chosen]]
+    term_count = term_bounds[example[chosen] + 1] - term_first
+    names = [feature_names[i] for i in terms[ranges(term_first, term_count)].tolist()]
+    text, begins_list, ends_list = reading.text, begins.tolist(), ends.tolist()
     negative, positive = classes
-    phrases = []
-    for g in ranked.tolist():
-        spans = tuple(
-            (starts[firsts[p]], ends[lasts[p]]) for p in by_group[bounds[g] : bounds[g + 1]]
-        )
+    phrases, at, held = [], 0, 0
+    for size, count, w in zip(
+        sizes[chosen].tolist(), term_count.tolist(), weight[chosen].tolist(), strict=True
+    ):
         phrases.append(
             Phrase(
-                text=text[spans[0][0] : spans[0][1]],
-                weight=weights[g],
-                toward=positive if weights[g] > 0 else negative,
-                spans=spans,
-                terms=tuple(feature_names[i] for i in key_of[g]),
+                text=text[begins_list[at] : ends_list[at]],
+                weight=w,
+                toward=positive if w > 0 else negative,
+                spans=tuple(spans[at : at + size]),
+                terms=tuple(names[held : held + count]),
             )
         )
-    return Explanation(tuple(phrases), reading.token_count, covered)
+        at, held = at + size, held + count
+    bounds = np.searchsorted(group_doc[chosen], np.arange(texts + 1)).tolist()
+    return [tuple(phrases[a:b]) for a, b in pairwise(bounds)], covered
 
 
 def _joins(
-    text: str,
-    reading: Reading,
-    heads: IntArray,
-    tails: IntArray,
-    weight: npt.NDArray[np.float64],
-) -> npt.NDArray[np.bool_]:
+    reading: Reading, heads: IntArray, tails: IntArray, weight: npt.NDArray[np.float64]
+) -> BoolArray:
     """``joins[c]``: cluster ``c`` continues the phrase of cluster ``c - 1``."""
     joins = np.zeros(len(heads), dtype=bool)
     if len(heads) < 2:
         return joins
-    segments = reading.kept.segments
-    sign = np.sign(weight)
-    candidates = (
-        (heads[1:] == tails[:-1] + 1)
-        & (segments[heads[1:]] == segments[tails[:-1]])
+    segments, sign = reading.segments, np.sign(weight)
+    after, before = heads[1:], tails[:-1]
+    joins[1:] = (
+        (after == before + 1)
+        & (segments[after] == segments[before])
         & (sign[1:] == sign[:-1])
         & (sign[1:] != 0)
     )
-    starts, ends = reading.kept.starts, reading.kept.ends
-    found = np.flatnonzero(candidates)
-    tight = _TIGHT.fullmatch
-    for c, tail, head in zip(
-        found.tolist(), tails[found].tolist(), heads[found + 1].tolist(), strict=True
-    ):
-        joins[c + 1] = tight(text, ends[tail], starts[head]) is not None
+    found = np.flatnonzero(joins[1:])
+    tight = _TIGHT.fullmatch  # the gap holds nothing but stop words and spaces
+    text, gaps = (
+        reading.text,
+        zip(
+            reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist(), strict=True
+        ),
+    )
+    joins[found + 1] = [tight(text, a, b) is not None for a, b in gaps]
     return joins
 
 
-def _feature_sets(phrase: IntArray, features: IntArray, count: int) -> list[tuple[int, ...]]:
-    """Each phrase's distinct features, sorted: the key that gathers same-wording phrases."""
-    order = np.lexsort((features, phrase))
-    phrase, features = phrase[order], features[order]
-    distinct = np.ones(len(phrase), dtype=bool)
-    distinct[1:] = (phrase[1:] != phrase[:-1]) | (features[1:] != features[:-1])
-    phrase, values = phrase[distinct], features[distinct].tolist()
-    bounds = np.searchsorted(phrase, np.arange(count + 1)).tolist()
-    return [tuple(values[a:b]) for a, b in pairwise(bounds)]
+def _same_wording(
+    phrase: IntArray, features: IntArray, phrase_doc: IntArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Gather each posting's phrases that are made of the same set of features.
+
+    Returns:
+        ``(group, example, terms, bounds)``: each phrase's group, numbered in order of first
+        appearance; each group's first phrase; and phrase ``p``'s distinct features, sorted,
+        as ``terms[bounds[p]:bounds[p + 1]]``.
+    """
+    count, width = len(phrase_doc), int(features.max(initial=0)) + 1
+    pairs = np.sort(phrase * width + features)
+    distinct = np.ones(len(pairs), dtype=bool)
+    distinct[1:] = pairs[1:] != pairs[:-1]
+    phrase, terms = np.divmod(pairs[distinct], width)
+    bounds = phrase.searchsorted(np.arange(count + 1))
+    lengths = bounds[1:] - bounds[:-1]
+    # Number the feature sequences one position at a time: after position j, phrases with
+    # equal keys and more than j features are of one posting and share their first j + 1
+    # features. A phrase's key stays as it was after its last feature. The longer phrases'
+    # keys are renumbered (keeping which are equal) only when the next step could overflow.
+    alive, key = np.arange(count), phrase_doc.copy()
+    bound = int(phrase_doc.max(initial=0)) + 1
+    for j in range(int(lengths.max(initial=0))):
+        alive = alive[lengths[alive] > j]
+        if bound * width >= 2**62:
+            key[alive], bound = _numbered(key[alive])[0], len(alive)
+        key[alive] = key[alive] * width + terms[bounds[alive] + j]
+        bound *= width
+    group, examples = _numbered(key, lengths)
+    return group, examples, terms, bounds
+
+
+def _numbered(*keys: IntArray) -> tuple[IntArray, IntArray]:
+    """Equal keys (tuples of ``keys``) numbered alike, in order of first appearance, and
+    where each first appears."""
+    order = np.lexsort(keys)  # stable
+    new = np.zeros(len(order), dtype=bool)
+    new[:1] = True
+    for values in keys:
+        ordered = values[order]
+        new[1:] |= ordered[1:] != ordered[:-1]
+    firsts = order[new]  # where each distinct key first appears, in the keys' order
+    rank = np.empty(len(firsts), dtype=np.int64)
+    rank[firsts.argsort()] = np.arange(len(firsts))
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = rank[new.cumsum() - 1]
+    return number, np.sort(firsts)

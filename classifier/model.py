@@ -14,10 +14,10 @@ import numpy.typing as npt
 
 from classifier.artifacts import LoadedVersion, load_current, load_version
 from classifier.errors import ArtifactError, InvalidPosting
-from classifier.explain import Explanation, explain
+from classifier.explain import explain
 from classifier.labels import LABELS, NEITHER, TrainingPhrase
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
-from classifier.reading import PROBES, Reader, Reading, Rows, same_rows, tfidf_rows
+from classifier.reading import PROBES, Counted, Reader, Reading, Rows, ranges, same_rows, tfidf_rows
 from classifier.weights import LinearModel
 
 STRENGTHS = ("clear", "moderate", "mixed")
@@ -92,31 +92,31 @@ class RoleClassifier:
         self.feature_names = model.features
         self.stop_words = model.analyzer.stop_words
         self.ngram_range = model.analyzer.ngram_range
-        self.reader = Reader(self.vocabulary, model.analyzer)
+        self.reader = Reader(self.feature_names, model.analyzer)
         self.band: dict[str, Any] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases
         self._check_probes()
         self.phrases = tuple(phrases)
-        # Only the features of the phrases are needed, not where they are: counting the
-        # analyzer's n-grams is a few times quicker than reading each phrase.
-        get, analyzer = self.vocabulary.get, model.analyzer
-        self._phrase_rows = tfidf_rows(
-            [[get(gram, -1) for gram in analyzer(p.text)] for p in self.phrases],
-            model.idf,
-            model.sublinear_tf,
+        # The phrases' entries by column: for each feature, which phrases hold it and how much.
+        rows = self._features([p.text for p in self.phrases])[1].rows
+        by_column = np.argsort(rows.indices, kind="stable")
+        self._phrase_columns = np.searchsorted(
+            rows.indices[by_column], np.arange(len(self.coef) + 1)
         )
-        self._phrase_of_entry = np.repeat(
-            np.arange(len(self.phrases)), np.diff(self._phrase_rows.indptr)
-        )
+        self._phrase_of_entry = np.repeat(np.arange(len(self.phrases)), np.diff(rows.indptr))[
+            by_column
+        ]
+        self._phrase_data = rows.data[by_column]
         self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
 
-    def _rows(self, readings: Sequence[Reading]) -> Rows:
-        return tfidf_rows([r.features for r in readings], self.model.idf, self.model.sublinear_tf)
+    def _features(self, texts: Sequence[str]) -> tuple[Reading, Counted]:
+        """The texts read once, as one chunk, and their TF-IDF rows from that reading."""
+        reading = self.reader.read(texts)
+        return reading, tfidf_rows(reading, self.model.idf, self.model.sublinear_tf)
 
     def _check_probes(self) -> None:
-        ours = self._rows([self.reader.read(text) for text in PROBES])
-        if not same_rows(ours, self.model.probes):
+        if not same_rows(self._features(PROBES)[1].rows, self.model.probes):
             raise ArtifactError(
                 f"model version {self.version!r}: this rolelens reads the probe texts "
                 "differently from the vectorizer the model was trained with, so its answers "
@@ -159,12 +159,25 @@ class RoleClassifier:
         """Classify one posting; see :meth:`classify_many`."""
         return self.classify_many([text])[0]
 
-    def classify_many(self, texts: Iterable[str], chunk_size: int = 256) -> list[Prediction]:
-        """Classify postings, vectorised over sparse chunks of ``chunk_size`` rows.
+    def classify_many(
+        self,
+        texts: Iterable[str],
+        chunk_size: int = 256,
+        *,
+        key_phrases: int | None = None,
+        counter_phrases: int | None = None,
+        similar: bool = True,
+    ) -> list[Prediction]:
+        """Classify postings, read, scored and explained a chunk of ``chunk_size`` at a time.
 
         Args:
             texts: posting texts (any length; empty is allowed and gets a warning).
-            chunk_size: rows transformed together.
+            chunk_size: texts handled together.
+            key_phrases: how many key phrases each prediction lists (default
+                ``max_phrases``); they are always the first of the full list.
+            counter_phrases: the same for counter phrases.
+            similar: whether to find the training phrases closest to each posting (without,
+                ``similar_phrases`` is empty).
 
         Returns:
             One :class:`Prediction` per text, in order.
@@ -178,23 +191,24 @@ class RoleClassifier:
                 raise InvalidPosting(
                     f"posting {position} is {type(text).__name__}, not text; send a string"
                 )
+        limits = (
+            self.max_phrases if key_phrases is None else key_phrases,
+            self.max_phrases if counter_phrases is None else counter_phrases,
+        )
         results: list[Prediction] = []
         for begin in range(0, len(batch), chunk_size):
-            results.extend(self._classify_chunk(batch[begin : begin + chunk_size]))
+            results.extend(self._classify_chunk(batch[begin : begin + chunk_size], limits, similar))
         return results
 
-    def _features(self, texts: list[str]) -> tuple[list[Reading], Rows]:
-        """Each text read once, and its TF-IDF row from that reading."""
-        readings = [self.reader.read(text) for text in texts]
-        return readings, self._rows(readings)
-
-    def _classify_chunk(self, texts: list[str]) -> list[Prediction]:
-        readings, features = self._features(texts)
+    def _classify_chunk(
+        self, texts: list[str], limits: tuple[int, int], similar: bool
+    ) -> list[Prediction]:
+        reading, counted = self._features(texts)
         # The model's own arithmetic on the CSR arrays: x_j·w_j for every stored feature, per
         # row sums (the decision function less the bias), then the logistic function.
-        data, indices, indptr = features.data, features.indices, features.indptr
+        data, indices, indptr = counted.rows.data, counted.rows.indices, counted.rows.indptr
         values = data * self.coef[indices]
-        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        rows = np.arange(len(texts)).repeat(indptr[1:] - indptr[:-1])
         sums = np.bincount(rows, weights=values, minlength=len(texts))
         logits = sums + self.bias
         with np.errstate(over="ignore"):  # exp overflows to inf for logits below -709: p = 0
@@ -208,58 +222,53 @@ class RoleClassifier:
         )
         total = toward_ml + toward_ds
         balance = balance_of(toward_ml, toward_ds)
-        dense = np.zeros(len(self.coef))
-        out = []
-        for row, text in enumerate(texts):
-            lo, hi = indptr[row], indptr[row + 1]
-            where = indices[lo:hi]
-            dense[where] = data[lo:hi]
-            similar = self._similar(dense)
-            dense[where] = values[lo:hi]
-            explanation = explain(
-                text, readings[row], dense, self.feature_names, self.classes, self.max_phrases
+        share = values[counted.entry] / counted.counts[counted.entry]
+        phrases, covered = explain(
+            reading, share, self.feature_names, self.classes, p_positive >= 0.5, limits
+        )
+        close = self._similar(counted.rows, rows) if similar else [()] * len(texts)
+        negative, positive = self.classes
+        return [
+            self._prediction(
+                phrases[row],
+                {negative: float(1.0 - p_positive[row]), positive: float(p_positive[row])},
+                Score(float(logits[row]), self.bias, float(sums[row])),
+                known_terms=int(indptr[row + 1] - indptr[row]),
+                role_terms=int(role_counts[row]),
+                tokens=int(reading.token_counts[row]),
+                covered=int(covered[row]),
+                weight=float(total[row]),
+                balance=float(balance[row]),
+                similar=close[row],
             )
-            dense[where] = 0.0
-            out.append(
-                self._prediction(
-                    explanation,
-                    {
-                        self.classes[0]: float(1.0 - p_positive[row]),
-                        self.classes[1]: float(p_positive[row]),
-                    },
-                    Score(float(logits[row]), self.bias, float(sums[row])),
-                    known_terms=int(hi - lo),
-                    role_terms=int(role_counts[row]),
-                    weight=float(total[row]),
-                    balance=float(balance[row]),
-                    similar=similar,
-                )
-            )
-        return out
+            for row in range(len(texts))
+        ]
 
     def _prediction(
         self,
-        explanation: Explanation,
+        phrases: tuple[Phrase, ...],
         probability: dict[str, float],
         score: Score,
         *,
         known_terms: int,
         role_terms: int,
+        tokens: int,
+        covered: int,
         weight: float,
         balance: float,
         similar: tuple[SimilarPhrase, ...],
     ) -> Prediction:
         positive = self.classes[1]
         label = positive if probability[positive] >= 0.5 else self.classes[0]
-        toward = [p for p in explanation.phrases if p.toward == label]
-        against = [p for p in explanation.phrases if p.toward != label]
-        evidence = self._evidence(explanation, known_terms, role_terms, weight, balance)
+        toward = [p for p in phrases if p.toward == label]
+        against = [p for p in phrases if p.toward != label]
+        evidence = self._evidence(tokens, covered, known_terms, role_terms, weight, balance)
         return Prediction(
             label=label,
             verdict=NEITHER if evidence.warning else label,
             probability=probability,
             strength=strength_of(probability[positive], self.band, balance),
-            key_phrases=tuple(toward),  # explain() kept max_phrases each way
+            key_phrases=tuple(toward),  # explain() kept the number asked for each way
             counter_phrases=tuple(against),
             score=score,
             evidence=evidence,
@@ -268,10 +277,9 @@ class RoleClassifier:
         )
 
     def _evidence(
-        self, explanation: Explanation, known: int, role_terms: int, weight: float, balance: float
+        self, tokens: int, covered: int, known: int, role_terms: int, weight: float, balance: float
     ) -> Evidence:
-        tokens = explanation.token_count
-        coverage = explanation.covered_tokens / tokens if tokens else 0.0
+        coverage = covered / tokens if tokens else 0.0
         rules = self.evidence_rules
         warning = None
         if tokens == 0:
@@ -298,31 +306,39 @@ class RoleClassifier:
             warning,
         )
 
-    def _similar(self, x: npt.NDArray[np.float64], k: int = 3) -> tuple[SimilarPhrase, ...]:
-        """The ``k`` training phrases closest to the dense TF-IDF row ``x`` (cosine)."""
+    def _similar(
+        self, rows: Rows, row_of_entry: npt.NDArray[np.int64], k: int = 3
+    ) -> list[tuple[SimilarPhrase, ...]]:
+        """For each TF-IDF row, the ``k`` training phrases closest to it (cosine)."""
+        texts = len(rows.indptr) - 1
         if not self.phrases:
-            return ()
-        rows = self._phrase_rows
+            return [()] * texts
+        # Every (row entry, phrase entry) pair of one feature; each pair's products are summed
+        # per (row, phrase) in column order, as a dot product of the two rows adds them.
+        first = self._phrase_columns[rows.indices]
+        many = self._phrase_columns[rows.indices + 1] - first
+        pairs = ranges(first, many)
+        count = len(self.phrases)
         scores = np.bincount(
-            self._phrase_of_entry,
-            weights=rows.data * x[rows.indices],
-            minlength=len(self.phrases),
+            row_of_entry.repeat(many) * count + self._phrase_of_entry[pairs],
+            weights=self._phrase_data[pairs] * rows.data.repeat(many),
+            minlength=texts * count,
         )
-        top = np.argsort(-scores, kind="stable")[:k]
-        return tuple(
-            SimilarPhrase(
-                self.phrases[j].text,
-                self.phrases[j].label,
-                self.phrases[j].source,
-                round(float(scores[j]), 4),
-            )
-            for j in top.tolist()
-            if scores[j] > 0
-        )
+        close = np.flatnonzero(scores > 0)  # by row, then phrase: ties keep phrase order
+        row = close // count
+        close = close[np.lexsort((-scores[close], row))]
+        row = close // count
+        close = close[np.arange(len(close)) - row.searchsorted(row) < k]
+        found: list[list[SimilarPhrase]] = [[] for _ in range(texts)]
+        for at, score in zip(close.tolist(), scores[close].tolist(), strict=True):
+            p = self.phrases[at % count]
+            found[at // count].append(SimilarPhrase(p.text, p.label, p.source, round(score, 4)))
+        return [tuple(f) for f in found]
 
     def all_phrases(self, text: str) -> tuple[Phrase, ...]:
         """Every phrase of ``text`` with its weight, untruncated (for audits and tests)."""
-        [reading], features = self._features([text])
-        dense = np.zeros(len(self.coef))
-        dense[features.indices] = features.data * self.coef[features.indices]
-        return explain(text, reading, dense, self.feature_names, self.classes).phrases
+        every = len(text)  # more than any posting's phrases
+        answer = self.classify_many([text], key_phrases=every, counter_phrases=every, similar=False)
+        # Strongest first, the first to appear first: explain()'s order.
+        phrases = answer[0].key_phrases + answer[0].counter_phrases
+        return tuple(sorted(phrases, key=lambda p: (-abs(p.weight), p.spans[0][0])))

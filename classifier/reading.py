@@ -1,4 +1,4 @@
-"""The one reading of a posting: tokens with offsets, kept tokens, n-grams, the TF-IDF row.
+"""The one reading of postings: tokens with offsets, kept tokens, n-grams, the TF-IDF rows.
 
 Tokens are runs of two or more word characters, plus a few role terms that plain word runs
 would lose (``A/B``, ``C++``, ``C#``, ``CI/CD``), lower-cased one by one (lower-casing the
@@ -8,19 +8,23 @@ between two tokens is a boundary when it holds a line break, a tab, one of
 ``, ; : ! ? ( ) [ ] |``, a bullet, a dash standing alone between spaces, or a ``.`` not
 directly followed by a word character (``Node.js`` and ``3.5`` hold none; ``work. Our`` does).
 
-:class:`Analyzer` is the training vectorizer's ``analyzer``, so scikit-learn counts exactly
-the n-grams that :class:`Reader` finds, with their places in the text, for explanations.
-:func:`tfidf_rows` repeats the vectorizer's arithmetic on those counts (counts times idf, each
+:class:`Analyzer` is the training vectorizer's ``analyzer``: it gives the n-grams of one text
+as strings, so scikit-learn counts them. :class:`Reader` finds the same n-grams of a whole
+chunk of postings at once, as feature indices with their places, for the TF-IDF rows and the
+explanations: the chunk is read as one string, its texts joined by a line break (a boundary
+that no token holds, so nothing crosses from one posting to the next), with array operations
+instead of a string per n-gram. Both use :func:`token_table` and :func:`segments_of`.
+:func:`tfidf_rows` repeats the vectorizer's arithmetic on the counts (counts times idf, each
 row divided by its L2 norm, squares summed in order): a model version stores the rows the
-vectorizer gave for :data:`PROBES`, and loading compares them bit for bit.
+vectorizer gave for :data:`PROBES`, and loading compares the reader's rows with them bit for bit.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, compress, repeat
+from itertools import compress, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -60,8 +64,12 @@ PROBES = (
 )
 
 
-def token_table(text: str) -> tuple[list[str], list[int], list[int]]:
-    """Tokens of ``text`` and where each starts and ends, as three parallel lists.
+SEPARATOR = "\n"  # between the texts of a chunk: a boundary, and in no token
+_STOP = -2  # a stop word's entry in the reader's word index (-1: a word in no feature)
+
+
+def token_table(text: str) -> tuple[list[str], IntArray, IntArray]:
+    """Tokens of ``text`` and where each starts and ends.
 
     Args:
         text: any string.
@@ -79,8 +87,13 @@ def token_table(text: str) -> tuple[list[str], list[int], list[int]]:
     else:
         pieces = _SPLIT_RE.split(text)
         tokens = [token.lower() for token in pieces[1::2]]
-    offsets = list(accumulate(map(len, pieces)))  # offsets[k]: where piece k ends
+    offsets = _ends(pieces)  # offsets[k]: where piece k ends
     return tokens, offsets[0:-1:2], offsets[1::2]
+
+
+def _ends(pieces: list[str]) -> IntArray:
+    """Where each of the consecutive ``pieces`` ends."""
+    return np.fromiter(map(len, pieces), np.int64, len(pieces)).cumsum()
 
 
 def tokenize(text: str) -> list[str]:
@@ -88,20 +101,15 @@ def tokenize(text: str) -> list[str]:
     return token_table(text)[0]
 
 
-@dataclass(frozen=True)
-class Kept:
-    """A posting's kept tokens (stop words removed) and where they are.
+def segments_of(text: str, starts: IntArray) -> IntArray:
+    """For tokens of ``text`` starting at ``starts``: how many boundaries lie before each.
 
-    Kept token ``i`` spans ``starts[i]:ends[i]`` of the text and lies in sentence or list
-    item ``segments[i]``: two kept tokens are in one segment when no boundary lies between.
-    ``token_count`` counts stop words too.
+    Two tokens are in one sentence or list item when their counts are equal.
     """
-
-    tokens: list[str]
-    starts: list[int]
-    ends: list[int]
-    segments: IntArray
-    token_count: int
+    # Each boundary is one character, so the pieces between them give their places.
+    pieces = BOUNDARY_RE.split(text)
+    marks = _ends(pieces)[:-1] + np.arange(len(pieces) - 1)
+    return np.searchsorted(marks, starts)
 
 
 class Analyzer:
@@ -133,98 +141,127 @@ class Analyzer:
     def __repr__(self) -> str:
         return f"Analyzer(<{len(self.stop_words)} stop words>, ngram_range={self.ngram_range})"
 
-    def kept(self, text: str) -> Kept:
-        """Tokenise ``text``, drop stop words, and find the boundaries between kept tokens."""
-        tokens, starts, ends = token_table(text)
+    def kept(self, text: str) -> tuple[list[str], IntArray]:
+        """The tokens of ``text`` that are not stop words, and each one's segment."""
+        tokens, starts, _ = token_table(text)
         # dict.get(token, True) is False exactly for stop words, with no Python step per token.
         mask = list(map(self._stop.get, tokens, repeat(True)))
-        kept = list(compress(tokens, mask))
-        kept_starts = list(compress(starts, mask))
-        segments = np.zeros(len(kept), dtype=np.int64)
-        if len(kept) > 1:
-            marks = [match.start() for match in BOUNDARY_RE.finditer(text)]
-            if marks:
-                # after[b]: how many kept tokens start before boundary b; segments[i] counts
-                # the boundaries before token i (constant offsets do not matter).
-                after = np.searchsorted(np.asarray(kept_starts), marks)
-                segments = np.searchsorted(after, np.arange(len(kept)), side="right")
-        return Kept(kept, kept_starts, list(compress(ends, mask)), segments, len(tokens))
+        return list(compress(tokens, mask)), segments_of(text, starts[np.array(mask, bool)])
 
-    def grams(self, kept: Kept) -> Iterable[tuple[int, IntArray | None, Iterable[str]]]:
-        """For each n, the n-grams of ``kept`` that cross no boundary and where they begin.
-
-        Yields:
-            ``(n, begins, texts)``: ``begins`` is ``None`` when every position counts.
-        """
-        tokens, segments = kept.tokens, kept.segments
-        crossing = len(tokens) > 1 and segments[0] != segments[-1]
+    def __call__(self, text: str) -> list[str]:
+        """Every n-gram occurrence of ``text``: what the vectorizer counts."""
+        tokens, segments = self.kept(text)
         low, high = self.ngram_range
+        out: list[str] = []
         for n in range(low, min(high, len(tokens)) + 1):
             joined: Iterable[str] = (
                 tokens
                 if n == 1
                 else map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
             )
-            if n == 1 or not crossing:
-                yield n, None, joined
-            else:
-                inside = segments[: len(tokens) - n + 1] == segments[n - 1 :]
-                yield n, np.flatnonzero(inside), compress(joined, inside.tolist())
-
-    def __call__(self, text: str) -> list[str]:
-        """Every n-gram occurrence of ``text``: what the vectorizer counts."""
-        out: list[str] = []
-        for _, _, texts in self.grams(self.kept(text)):
-            out += texts
+            out += compress(joined, (segments[: len(tokens) - n + 1] == segments[n - 1 :]).tolist())
         return out
 
 
 @dataclass(frozen=True)
 class Reading:
-    """A posting read once: its kept tokens and every feature occurrence in it.
+    """A chunk of texts read once, as one string: its kept tokens and feature occurrences.
 
-    Occurrence ``k`` is feature ``features[k]`` spanning kept tokens ``first[k]`` to
-    ``last[k]``; counting ``features`` gives exactly the vectorizer's term counts.
+    ``text`` is the texts joined by :data:`SEPARATOR`; text ``d`` starts at ``offsets[d]``
+    and holds ``token_counts[d]`` tokens, stop words included. Kept token ``i`` spans
+    ``text[starts[i]:ends[i]]`` in sentence or list item ``segments[i]``. Occurrence ``k`` is
+    feature ``features[k]`` of text ``doc[k]``, spanning kept tokens ``first[k]`` to
+    ``last[k]``; counting features per text gives exactly the vectorizer's term counts.
     """
 
-    kept: Kept
+    text: str
+    offsets: IntArray
+    token_counts: IntArray
+    starts: IntArray
+    ends: IntArray
+    segments: IntArray
+    doc: IntArray
     first: IntArray
     last: IntArray
     features: IntArray
 
-    @property
-    def token_count(self) -> int:
-        return self.kept.token_count
-
 
 class Reader:
-    """Reads postings into feature occurrences of one model's vocabulary.
+    """Reads chunks of postings into feature occurrences of one model's vocabulary.
+
+    An n-gram is found word by word: its first ``k`` words are a prefix with an index at
+    level ``k``, and a prefix followed by a word is looked up among the next level's
+    ``(prefix, word)`` keys, sorted, for all positions of the chunk at once.
 
     Args:
-        vocabulary: feature text to column index.
-        analyzer: the model's n-gram settings.
+        features: the model's feature texts, by column.
+        analyzer: the model's stop words and n-gram range.
     """
 
-    def __init__(self, vocabulary: Mapping[str, int], analyzer: Analyzer) -> None:
-        self.lookup: Callable[[str, int], int | None] = vocabulary.get
+    def __init__(self, features: Sequence[str], analyzer: Analyzer) -> None:
         self.analyzer = analyzer
+        words = " ".join(features).split(" ")  # a token never holds a space
+        index = dict(zip(dict.fromkeys(words), range(len(words)), strict=False))
+        self.width = len(index)
+        word_ids = np.fromiter(map(index.__getitem__, words), np.int64, len(words))
+        lengths = np.fromiter(map(str.count, features, repeat(" ")), np.int64, len(features)) + 1
+        begins = np.cumsum(lengths) - lengths
+        prefix = word_ids[begins]  # each feature's prefix at the current level
+        single = np.flatnonzero(lengths == 1)
+        unigrams = np.full(self.width, -1, dtype=np.int64)
+        unigrams[prefix[single]] = single
+        # levels[k - 1]: the sorted keys of level k and the feature each prefix is, or -1
+        self.levels = [(np.zeros(0, dtype=np.int64), unigrams)]
+        for n in range(2, int(lengths.max(initial=1)) + 1):
+            alive = np.flatnonzero(lengths >= n)
+            keys, inverse = np.unique(
+                prefix[alive] * self.width + word_ids[begins[alive] + n - 1], return_inverse=True
+            )
+            feature_of = np.full(len(keys), -1, dtype=np.int64)
+            done = lengths[alive] == n
+            feature_of[inverse[done]] = alive[done]
+            prefix[alive] = inverse
+            self.levels.append((keys, feature_of))
+        self.lookup = (index | dict.fromkeys(analyzer.stop_words, _STOP)).get
 
-    def read(self, text: str) -> Reading:
-        """Tokenise ``text`` once and find every feature occurrence in it."""
-        kept = self.analyzer.kept(text)
-        firsts, lasts, features = [], [], []
-        for n, begins, texts in self.analyzer.grams(kept):
-            ids = np.fromiter(map(self.lookup, texts, repeat(-1)), np.int64)
-            hits = np.flatnonzero(ids >= 0)
-            where = hits if begins is None else begins[hits]
-            firsts.append(where)
-            lasts.append(where + (n - 1))
-            features.append(ids[hits])
-        return Reading(kept, _joined(firsts), _joined(lasts), _joined(features))
+    def read(self, texts: Sequence[str]) -> Reading:
+        """Tokenise ``texts`` once, as one string, and find every feature occurrence."""
+        text = SEPARATOR.join(texts)
+        tokens, starts, ends = token_table(text)
+        ids = np.fromiter(map(self.lookup, tokens, repeat(-1)), np.int64, len(tokens))
+        sizes = np.fromiter(map(len, texts), np.int64, len(texts)) + len(SEPARATOR)
+        offsets = sizes.cumsum() - sizes
+        token_counts = np.bincount(
+            np.searchsorted(offsets, starts, side="right") - 1, minlength=len(texts)
+        )
+        kept = ids != _STOP
+        ids, starts, ends = ids[kept], starts[kept], ends[kept]
+        segments = segments_of(text, starts)
+        found = []  # (first, last, feature) of each n's occurrences
+        prefix = ids
+        low, high = self.analyzer.ngram_range
+        for n, (keys, feature_of) in enumerate(self.levels[:high], start=1):
+            if n > 1:
+                m = len(ids) - n + 1
+                if m <= 0 or not len(keys):
+                    break
+                key = prefix[:m] * self.width + ids[n - 1 :]
+                at = np.minimum(keys.searchsorted(key), len(keys) - 1)
+                hit = (prefix[:m] >= 0) & (ids[n - 1 :] >= 0) & (keys[at] == key)
+                prefix = np.where(hit & (segments[:m] == segments[n - 1 :]), at, -1)
+            features = np.where(prefix >= 0, feature_of[prefix], -1)
+            where = (features >= 0).nonzero()[0] if n >= low else np.zeros(0, dtype=np.int64)
+            found.append((where, where + (n - 1), features[where]))
+        first, last, features = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        doc = offsets.searchsorted(starts[first], side="right") - 1
+        occurrences = doc, first, last, features
+        return Reading(text, offsets, token_counts, starts, ends, segments, *occurrences)
 
 
-def _joined(parts: list[IntArray]) -> IntArray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+def ranges(begins: IntArray, sizes: IntArray) -> IntArray:
+    """``begins[0], begins[0] + 1, ...`` (``sizes[0]`` of them), ``begins[1], ...`` as one array."""
+    spread: IntArray = (begins - sizes.cumsum() + sizes).repeat(sizes)
+    return spread + np.arange(int(sizes.sum()))
 
 
 class Rows(NamedTuple):
@@ -236,32 +273,38 @@ class Rows(NamedTuple):
     width: int
 
 
-def tfidf_rows(ids_per_text: Sequence[npt.ArrayLike], idf: FloatArray, sublinear_tf: bool) -> Rows:
-    """TF-IDF rows from each text's feature indices (one per occurrence; -1: unknown).
+class Counted(NamedTuple):
+    """A chunk's TF-IDF rows, and for each feature occurrence its entry and that entry's count."""
+
+    rows: Rows
+    entry: IntArray
+    counts: IntArray
+
+
+def tfidf_rows(reading: Reading, idf: FloatArray, sublinear_tf: bool) -> Counted:
+    """The TF-IDF rows of a reading's texts, from its feature occurrences.
 
     Counts, idf weighting and the L2 norm are the vectorizer's own arithmetic done on the
     arrays: a version's probe rows hold it equal to ``vectorizer.transform`` bit for bit.
     """
-    width = len(idf)
-    parts = [np.asarray(ids, dtype=np.int64) for ids in ids_per_text]
-    columns = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    rows = np.repeat(np.arange(len(parts), dtype=np.int64), [len(ids) for ids in parts])
-    known = columns >= 0
-    keys, counts = np.unique(rows[known] * width + columns[known], return_counts=True)
+    width, texts = len(idf), len(reading.offsets)
+    keys, entry, counts = np.unique(
+        reading.doc * width + reading.features, return_inverse=True, return_counts=True
+    )
     indices = (keys % width).astype(np.int32)
-    indptr = np.zeros(len(parts) + 1, dtype=np.int32)
-    np.cumsum(np.bincount(keys // width, minlength=len(parts)), out=indptr[1:])
+    indptr = np.zeros(texts + 1, dtype=np.int32)
+    np.cumsum(np.bincount(keys // width, minlength=texts), out=indptr[1:])
     data = counts.astype(np.float64)
     if sublinear_tf:
         np.log(data, out=data)
         data += 1.0
     data *= idf[indices]
     # bincount adds each row's squares in order, as scikit-learn's row normaliser does.
-    squares = np.bincount(keys // width, weights=data * data, minlength=len(parts))
+    squares = np.bincount(keys // width, weights=data * data, minlength=texts)
     norms = np.sqrt(squares)
     norms[norms == 0.0] = 1.0
-    data /= np.repeat(norms, np.diff(indptr))
-    return Rows(data, indices, indptr, width)
+    data /= norms.repeat(indptr[1:] - indptr[:-1])
+    return Counted(Rows(data, indices, indptr, width), entry.reshape(-1), counts)
 
 
 def same_rows(left: Rows, right: Rows) -> bool:

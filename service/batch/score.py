@@ -2,7 +2,8 @@
 
 A row's label, probability and strength are :meth:`RoleClassifier.classify_many`'s, and its
 key phrases are the first N of that answer's ``key_phrases`` (strongest first), so a CSV row
-gives the same reasons as the page and ``POST /api/v1/classify`` for the same text.
+gives the same reasons as the page and ``POST /api/v1/classify`` for the same text. Only
+those are asked for: no counter phrases, no similar training phrases.
 """
 
 from __future__ import annotations
@@ -103,4 +104,7 @@ class Scorer:
             One :class:`ScoredRow` per text, in order.
         """
         n = self.key_phrases
-        return [ScoredRow.of(p, n) for p in self.classifier.classify_many(texts)]
+        predictions = self.classifier.classify_many(
+            texts, key_phrases=n, counter_phrases=0, similar=False
+        )
+        return [ScoredRow.of(p, n) for p in predictions]

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.pipeline import Pipeline
 
-from classifier.explain import explain
+from classifier.explain import _same_wording
 from classifier.model import RoleClassifier
 from classifier.reading import TOKEN_RE
 from tests.classifier.strategies import mixed_text
@@ -273,17 +273,39 @@ def test_joined_phrases_still_add_up_to_the_logit(
         ["deploy", "models", "production", "statistical", "tests", "data", "the", ".", ","],
         max_parts=40,
     ),
-    limit=st.integers(0, 6),
+    key=st.integers(0, 6),
+    counter=st.integers(0, 6),
 )
 @settings(max_examples=100, deadline=None)
-def test_a_limit_gives_the_first_phrases_of_the_full_list(
-    classifier: RoleClassifier, text: str, limit: int
+def test_limits_give_the_first_phrases_of_the_full_list(
+    classifier: RoleClassifier, text: str, key: int, counter: int
 ) -> None:
-    [reading], features = classifier._features([text])
-    dense = np.zeros(len(classifier.coef))
-    dense[features.indices] = features.data * classifier.coef[features.indices]
-    args = (text, reading, dense, classifier.feature_names, classifier.classes)
-    full = explain(*args).phrases
-    cut = explain(*args, limit=limit).phrases
-    for side in classifier.classes:
-        assert [p for p in cut if p.toward == side] == [p for p in full if p.toward == side][:limit]
+    full = classifier.all_phrases(text)
+    whole = classifier.classify(text)
+    cut = classifier.classify_many([text], key_phrases=key, counter_phrases=counter)[0]
+    label = cut.label
+    assert cut.key_phrases == tuple(p for p in full if p.toward == label)[:key]
+    assert cut.counter_phrases == tuple(p for p in full if p.toward != label)[:counter]
+    assert (cut.evidence, cut.score, cut.similar_phrases) == (
+        whole.evidence,
+        whole.score,
+        whole.similar_phrases,
+    )
+
+
+def test_explaining_a_chunk_renumbers_long_wordings_without_merging_them() -> None:
+    # Keys of (posting, features so far) outgrow int64 after a few features: they are
+    # renumbered on the way, and different wordings must stay apart.
+    rng = np.random.default_rng(0)
+    count = 400
+    doc = np.sort(rng.integers(0, 3, count))
+    phrase = np.repeat(np.arange(count), 6)
+    features = rng.integers(0, 4, len(phrase)) + (2**32 - 4) * rng.integers(0, 2, len(phrase))
+    group, example, _, _ = _same_wording(phrase, features, doc)
+    wordings = [(int(doc[p]), frozenset(features[phrase == p].tolist())) for p in range(count)]
+    first_of: dict[tuple[int, frozenset[int]], int] = {}
+    for p, wording in enumerate(wordings):
+        first_of.setdefault(wording, p)
+    expected = sorted(first_of.values())
+    assert example.tolist() == expected
+    assert group.tolist() == [expected.index(first_of[w]) for w in wordings]

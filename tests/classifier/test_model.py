@@ -6,12 +6,14 @@ import dataclasses
 import itertools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.pipeline import Pipeline
 
 from classifier.errors import ArtifactError, InvalidPosting
@@ -94,6 +96,32 @@ def test_overlapping_ngrams_merge_into_one_phrase(classifier: RoleClassifier) ->
 def test_many_gives_the_same_answers_as_one(classifier: RoleClassifier) -> None:
     many = classifier.classify_many(POSTINGS, chunk_size=4)
     assert [p.to_dict() for p in many] == [classifier.classify(t).to_dict() for t in POSTINGS]
+
+
+@given(
+    texts=st.lists(
+        mixed_text(
+            ["deploy", "models", "ci/cd", "C++", "A/B", "x", "İ", "Σ", ".", " "], 12, sep=""
+        ),
+        max_size=6,
+    )
+)
+@settings(max_examples=100, deadline=None)
+def test_a_chunk_gives_each_text_the_answer_it_gets_alone(
+    classifier: RoleClassifier, texts: list[str]
+) -> None:
+    # The texts of a chunk are read as one string: nothing may cross from one to the next.
+    many = classifier.classify_many(texts)
+    assert [p.to_dict() for p in many] == [classifier.classify(t).to_dict() for t in texts]
+
+
+def test_without_similar_phrases_the_rest_of_the_answer_is_the_same(
+    classifier: RoleClassifier,
+) -> None:
+    plain = classifier.classify_many(POSTINGS, similar=False)
+    full = classifier.classify_many(POSTINGS)
+    assert any(p.similar_phrases for p in full)
+    assert plain == [dataclasses.replace(p, similar_phrases=()) for p in full]
 
 
 def test_to_dict_carries_every_field_of_the_prediction(classifier: RoleClassifier) -> None:
@@ -198,7 +226,7 @@ def test_bias_and_coefficients_belong_to_ml_engineering(classifier: RoleClassifi
 def test_one_reading_gives_the_vectorizers_own_features(
     classifier: RoleClassifier, pipeline: Pipeline, text: str
 ) -> None:
-    _, ours = classifier._features([text, POSTINGS[0]])
+    ours = classifier._features([text, POSTINGS[0]])[1].rows
     assert same_rows(ours, rows_of(pipeline[0].transform([text, POSTINGS[0]])))
 
 
@@ -207,10 +235,11 @@ def test_a_reading_that_disagrees_with_the_vectorizer_fails_the_load_loudly(
 ) -> None:
     honest = Reader.read
 
-    def drops_the_last_occurrence(self: Reader, text: str) -> Reading:
-        reading = honest(self, text)
+    def drops_the_last_occurrence(self: Reader, texts: Sequence[str]) -> Reading:
+        reading = honest(self, texts)
         return dataclasses.replace(
             reading,
+            doc=reading.doc[:-1],
             first=reading.first[:-1],
             last=reading.last[:-1],
             features=reading.features[:-1],

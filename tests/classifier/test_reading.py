@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from classifier.reading import (
     PROBES,
     TOKEN_RE,
     Analyzer,
+    Reader,
     same_rows,
     token_table,
     tokenize,
@@ -104,13 +106,57 @@ def test_the_fast_pattern_on_lower_text_matches_the_token_pattern(text: str) -> 
     ],
 )
 def test_bigrams_never_cross_a_boundary(text: str, crosses: bool) -> None:
-    kept = BIGRAMS.kept(text)
-    pairs = {" ".join(pair) for pair in zip(kept.tokens, kept.tokens[1:], strict=False)}
+    tokens, _ = BIGRAMS.kept(text)
+    pairs = {" ".join(pair) for pair in pairwise(tokens)}
     bigrams = {gram for gram in BIGRAMS(text) if " " in gram}
     if crosses:
-        assert len(kept.tokens) >= 2 and bigrams < pairs
+        assert len(tokens) >= 2 and bigrams < pairs
     else:
         assert bigrams == pairs and pairs
+
+
+TRIGRAMS = Analyzer(frozenset({"the", "and", "to"}), (2, 3))
+TRIGRAM_FEATURES = sorted(
+    {
+        gram
+        for text in [
+            "Deploy the models to production",
+            "machine learning models in production; machine learning",
+            "A/B tests and C++ services, models",
+        ]
+        for gram in TRIGRAMS(text)
+    }
+)
+
+
+CHUNK_WORDS = ["deploy", "models", "production", "machine", "learning", "a/b", "tests", "c++"]
+CHUNK_WORDS += ["services", "the", "to", ".", "\n", "İ"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(
+        mixed_text(
+            CHUNK_WORDS,
+            max_parts=14,
+        ),
+        max_size=4,
+    )
+)
+def test_a_reader_finds_the_analyzers_ngrams_of_every_length_in_a_chunk(texts: list[str]) -> None:
+    reading = Reader(TRIGRAM_FEATURES, TRIGRAMS).read(texts)
+    known = set(TRIGRAM_FEATURES)
+    for d, text in enumerate(texts):
+        mine = reading.doc == d
+        found = [TRIGRAM_FEATURES[f] for f in reading.features[mine]]
+        assert sorted(found) == sorted(gram for gram in TRIGRAMS(text) if gram in known)
+        for first, last, feature in zip(
+            reading.first[mine], reading.last[mine], found, strict=True
+        ):
+            words = zip(
+                reading.starts[first : last + 1], reading.ends[first : last + 1], strict=True
+            )
+            assert " ".join(reading.text[a:b].lower() for a, b in words) == feature
 
 
 def test_stop_words_are_dropped_before_ngrams_are_formed() -> None:
@@ -135,7 +181,7 @@ def test_fixture_postings_get_the_vectorizers_rows(
     texts = [p.read_text(encoding="utf-8") for p in (REPO / "fixtures" / "postings").glob("*.txt")]
     texts += read_neutral(REPO / "fixtures")
     texts += PROBES
-    _, ours = classifier._features(texts)
+    ours = classifier._features(texts)[1].rows
     assert same_rows(ours, rows_of(pipeline[0].transform(texts)))
 
 
@@ -151,5 +197,5 @@ tricky = mixed_text(
 def test_any_text_gets_the_vectorizers_rows(
     classifier: RoleClassifier, pipeline: Pipeline, texts: list[str]
 ) -> None:
-    _, ours = classifier._features(texts)
+    ours = classifier._features(texts)[1].rows
     assert same_rows(ours, rows_of(pipeline[0].transform(texts)))
