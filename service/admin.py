@@ -15,15 +15,22 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from classifier.artifacts import current_version, shadow_version
 from classifier.errors import ArtifactError, ModelNotFound
-from classifier.labels import LABELS, SOURCES
 from service.auth import admin_only
 from service.config import keep_versions
+from service.contract import (
+    AddPhrase,
+    AddPhrases,
+    M,
+    PhraseQuery,
+    RetrainRequest,
+    RollbackRequest,
+    parse,
+)
 from service.errors import ApiProblem
 from service.metrics import metrics
 from service.postings import read_json
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
-TRUE, FALSE = frozenset({"1", "true", "yes"}), frozenset({"0", "false", "no"})
 PHRASE_EXAMPLE = '{"text": "deploy models with Kubernetes", "label": "ml_engineering"}'
 
 
@@ -43,64 +50,21 @@ def _serving() -> str | None:
         return None
 
 
-def _object(example: str, fields: frozenset[str]) -> dict[str, Any]:
-    body = read_json(request, example)
-    if not isinstance(body, dict):
-        raise ApiProblem(422, "invalid_field", f"send a JSON object like {example}", field="body")
-    unknown = sorted(set(body) - fields)
-    if unknown:
-        raise ApiProblem(
-            422,
-            "invalid_field",
-            f"unknown field {unknown[0]!r}; fields are: {', '.join(sorted(fields))}",
-            field=unknown[0],
-        )
-    return body
-
-
-def _author(body: dict[str, Any]) -> str:
-    from training.errors import TrainingError
-    from training.store import check_name
-
-    who = body.get("by", "api")
-    if not isinstance(who, str):
-        raise ApiProblem(422, "invalid_field", "by must be a string: the author's name", field="by")
-    try:
-        return check_name(who)
-    except TrainingError as exc:
-        raise ApiProblem(422, "invalid_field", str(exc), field="by") from None
-
-
-def _flag(body: dict[str, Any], name: str) -> bool:
-    value = body.get(name, False)
-    if not isinstance(value, bool):
-        raise ApiProblem(
-            422, "invalid_field", f"{name} must be true or false (JSON booleans)", field=name
-        )
-    return value
+def _body(model: type[M], example: str, optional: bool = False) -> M:
+    """The request's JSON body as ``model`` (an empty body is ``{}`` when ``optional``)."""
+    body = read_json(request, example) if request.get_data() or not optional else {}
+    return parse(model, body, example)
 
 
 @bp.get("/phrases")
 def list_phrases() -> Response:
     """The stored phrases, filtered by ``label``, ``source``, ``include_removed``."""
-    label = request.args.get("label")
-    if label is not None and label not in LABELS:
-        raise ApiProblem(
-            422, "invalid_field", f"label must be one of {', '.join(LABELS)}", field="label"
-        )
-    flag = request.args.get("include_removed", "false").lower()
-    if flag not in TRUE | FALSE:
-        raise ApiProblem(
-            422,
-            "invalid_field",
-            f"include_removed must be one of {', '.join(sorted(TRUE | FALSE))}",
-            field="include_removed",
-        )
-    removed = flag in TRUE
+    sent = {k: v.lower() if k == "include_removed" else v for k, v in request.args.items()}
+    query = parse(PhraseQuery, sent, "?label=data_science&include_removed=true")
     from training.store import open_store
 
     found = open_store(_home(), _fixtures()).list_phrases(
-        label, request.args.get("source"), removed
+        query.label, query.source, query.include_removed in ("true", "1", "yes")
     )
     return jsonify({"count": len(found), "phrases": [p.to_dict() for p in found]})
 
@@ -109,33 +73,24 @@ def list_phrases() -> Response:
 @admin_only
 def add_phrases() -> tuple[Response, int]:
     """Add one phrase (``text``, ``label``) or many (``phrases``: [...], ``atomic``)."""
-    body = _object(PHRASE_EXAMPLE, frozenset({"text", "label", "phrases", "by", "atomic"}))
-    if "phrases" in body and ("text" in body or "label" in body):
-        raise ApiProblem(
-            422,
-            "invalid_field",
-            f'send either one phrase {PHRASE_EXAMPLE} or a "phrases" list, not both',
-            field="phrases",
-        )
-    rows = body.get("phrases", [body] if "text" in body or "label" in body else None)
-    if not isinstance(rows, list) or not rows:
-        raise ApiProblem(
-            422,
-            "invalid_field",
-            f'send {PHRASE_EXAMPLE} or a non-empty "phrases" list of such objects',
-            field="phrases",
-        )
+    sent = read_json(request, PHRASE_EXAMPLE)
+    many = isinstance(sent, dict) and "phrases" in sent
+    body: AddPhrase | AddPhrases = (
+        parse(AddPhrases, sent, PHRASE_EXAMPLE) if many else parse(AddPhrase, sent, PHRASE_EXAMPLE)
+    )
+    one = [] if isinstance(body, AddPhrases) else [{"text": body.text, "label": body.label}]
+    rows = body.phrases if isinstance(body, AddPhrases) else one
     pairs: list[tuple[Any, Any]] = [
-        (row.get("text"), row.get("label")) if isinstance(row, dict) else (row, None)
-        for row in rows
+        (r.get("text"), r.get("label")) if isinstance(r, dict) else (r, None) for r in rows
     ]
-    author, atomic = _author(body), _flag(body, "atomic")
     from training.store import open_store
 
-    results = open_store(_home(), _fixtures()).add_many(pairs, author, _serving(), atomic=atomic)
+    results = open_store(_home(), _fixtures()).add_many(
+        pairs, body.by, _serving(), atomic=body.atomic
+    )
     summary = Counter(r.status for r in results)
     status = 201 if summary["added"] else 200
-    if "phrases" not in body and results[0].status in ("invalid", "conflict"):
+    if not many and results[0].status in ("invalid", "conflict"):
         code = 422 if results[0].status == "invalid" else 409
         raise ApiProblem(code, results[0].status, results[0].message)
     return jsonify({"summary": dict(summary), "results": [r.to_dict() for r in results]}), status
@@ -158,24 +113,14 @@ def retrain_now() -> tuple[Response, int, dict[str, str]]:
     from training import jobs
     from training.errors import JobBusy
 
-    body = (
-        _object('{"force": false}', frozenset({"force", "packs", "by"}))
-        if request.get_data()
-        else {}
-    )
-    packs = body.get("packs", list(SOURCES))
-    if not isinstance(packs, list) or not packs or any(p not in SOURCES for p in packs):
-        raise ApiProblem(
-            422, "invalid_field", f"packs must be a list of: {', '.join(SOURCES)}", field="packs"
-        )
-    force = _flag(body, "force")
+    body = _body(RetrainRequest, '{"force": false, "by": "ana"}', optional=True)
     try:
         job = jobs.start(
             _home(),
-            packs,
-            force,
+            body.packs,
+            body.force,
             keep=keep_versions(current_app.config["KEEP_VERSIONS"]),
-            started_by={"via": "http", "by": _author(body)},
+            started_by={"via": "http", "by": body.by},
             fixtures=_fixtures(),
         )
     except JobBusy as exc:
@@ -223,11 +168,7 @@ def rollback_now() -> Response:
     from training.errors import RetrainBusy, TrainingError
     from training.retrain import rollback
 
-    example = '{"version": "20261123T120000Z-abc123"}'
-    body = _object(example, frozenset({"version"})) if request.get_data() else {}
-    version = body.get("version")
-    if version is not None and not isinstance(version, str):
-        raise ApiProblem(422, "invalid_field", "version must be a string", field="version")
+    version = _body(RollbackRequest, '{"version": "20261123T120000Z-abc123"}', True).version
     before = _serving()
     try:
         with metrics().outcome(

@@ -1,4 +1,8 @@
-"""Reading postings out of request bodies, with a 4xx that says what to fix for each mistake."""
+"""Reading postings out of request bodies, with a 4xx that says what to fix for each mistake.
+
+The JSON shapes are :mod:`service.contract`'s; this module reads the bytes (415 and 400) and
+checks what the shapes cannot: a posting's words and this server's length limits.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ from typing import Any
 
 from flask import Request
 
+from service.contract import BatchRequest, ClassifyRequest, parse
 from service.errors import ApiProblem, limit_problem
 
 JSON_EXAMPLE = '{"text": "We deploy models with Kubernetes...", "title": "ML Engineer"}'
 BATCH_EXAMPLE = '{"postings": [{"id": "job-1", "text": "..."}]}'
-CLASSIFY_FIELDS = ("text", "title")
-ITEM_FIELDS = ("id", "text")
 # Codecs Python lists as text encodings that are not character sets of documents.
 NOT_CHARSETS = frozenset({"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"})
 
@@ -25,22 +28,6 @@ class Posting:
 
     text: str
     id: str | int | None = None
-
-
-def _type_name(value: object) -> str:
-    return {
-        dict: "object",
-        list: "array",
-        str: "string",
-        bool: "boolean",
-        type(None): "null",
-        int: "number",
-        float: "number",
-    }.get(type(value), "value")
-
-
-def _unprocessable(detail: str, field: str) -> ApiProblem:
-    return ApiProblem(422, "invalid_field", detail, field=field)
 
 
 def read_json(request: Request, example: str) -> Any:
@@ -102,7 +89,9 @@ def _charset(name: str) -> str:
 def check_posting(text: str, field: str, max_chars: int, setting: str) -> str:
     """``text`` if it has words and fits the limit; 422 when blank, 413 when too long."""
     if not text.strip():
-        raise _unprocessable(f"{field} is empty; paste the job posting's text", field)
+        raise ApiProblem(
+            422, "invalid_field", f"{field} is empty; paste the job posting's text", field=field
+        )
     if len(text) > max_chars:
         raise limit_problem(
             setting,
@@ -111,32 +100,6 @@ def check_posting(text: str, field: str, max_chars: int, setting: str) -> str:
             f"({setting} sets it): send the job description without attachments or boilerplate",
         )
     return text
-
-
-def _check_fields(
-    body: object, where: str, allowed: tuple[str, ...], example: str
-) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _unprocessable(f"{where} is {_type_name(body)}, not an object; send {example}", where)
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise _unprocessable(
-            f"{where} has unknown field(s) {', '.join(unknown)}; fields are: {', '.join(allowed)}",
-            f"{where}.{unknown[0]}" if where != "body" else unknown[0],
-        )
-    return body
-
-
-def _string(body: dict[str, Any], name: str, where: str, *, required: bool) -> str | None:
-    field = name if where == "body" else f"{where}.{name}"
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise _unprocessable(f"{field} is missing; give the posting's text as a string", field)
-        return None
-    if not isinstance(value, str):
-        raise _unprocessable(f"{field} is {_type_name(value)}; it must be a string", field)
-    return value
 
 
 def classify_body(request: Request, max_chars: int, setting: str) -> Posting:
@@ -156,11 +119,8 @@ def classify_body(request: Request, max_chars: int, setting: str) -> Posting:
                 "text or name its charset in Content-Type",
             ) from None
         return Posting(check_posting(text, "text", max_chars, setting))
-    body = _check_fields(read_json(request, JSON_EXAMPLE), "body", CLASSIFY_FIELDS, JSON_EXAMPLE)
-    text = check_posting(
-        _string(body, "text", "body", required=True) or "", "text", max_chars, setting
-    )
-    title = _string(body, "title", "body", required=False)
+    body = parse(ClassifyRequest, read_json(request, JSON_EXAMPLE), JSON_EXAMPLE)
+    text, title = check_posting(body.text, "text", max_chars, setting), body.title
     if title and title.strip():
         text = check_posting(f"{title.strip()}\n\n{text}", "title + text", max_chars, setting)
     return Posting(text)
@@ -170,16 +130,7 @@ def batch_body(
     request: Request, max_chars: int, max_batch: int, settings: tuple[str, str]
 ) -> list[Posting]:
     """The postings of ``POST /classify/batch``: JSON ``{"postings": [{"id", "text"}]}``."""
-    body = _check_fields(read_json(request, BATCH_EXAMPLE), "body", ("postings",), BATCH_EXAMPLE)
-    items = body.get("postings")
-    if not isinstance(items, list):
-        raise _unprocessable(
-            f"postings is {'missing' if items is None else _type_name(items)}; send "
-            f"{BATCH_EXAMPLE}",
-            "postings",
-        )
-    if not items:
-        raise _unprocessable("postings is empty; send at least one posting", "postings")
+    items = parse(BatchRequest, read_json(request, BATCH_EXAMPLE), BATCH_EXAMPLE).postings
     if len(items) > max_batch:
         raise limit_problem(
             settings[1],
@@ -187,16 +138,7 @@ def batch_body(
             f"postings holds {len(items)} items; the limit is {max_batch} per request "
             f"({settings[1]} sets it): split the batch into several requests",
         )
-    out = []
-    for n, item in enumerate(items):
-        where = f"postings[{n}]"
-        _check_fields(item, where, ITEM_FIELDS, '{"id": "job-1", "text": "..."}')
-        ident = item.get("id")
-        if ident is not None and (isinstance(ident, bool) or not isinstance(ident, str | int)):
-            raise _unprocessable(
-                f"{where}.id is {_type_name(ident)}; it must be a string or an integer",
-                f"{where}.id",
-            )
-        text = _string(item, "text", where, required=True) or ""
-        out.append(Posting(check_posting(text, f"{where}.text", max_chars, settings[0]), ident))
-    return out
+    return [
+        Posting(check_posting(item.text, f"postings[{n}].text", max_chars, settings[0]), item.id)
+        for n, item in enumerate(items)
+    ]

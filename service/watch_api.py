@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from classifier.artifacts import shadow_version
 from classifier.errors import ArtifactError, ModelNotFound
 from service.auth import admin_only
+from service.contract import ShadowRequest, parse
 from service.errors import ApiProblem
 from service.postings import read_json
 from service.watch import watch
@@ -53,12 +54,7 @@ def shadow_start() -> Response:
     from training.errors import RetrainBusy, TrainingError
     from training.shadow import start_shadow
 
-    body = read_json(request, SHADOW_EXAMPLE)
-    if not isinstance(body, dict) or set(body) != {"version"}:
-        raise ApiProblem(422, "invalid_field", f"send {SHADOW_EXAMPLE}", field="version")
-    version = body["version"]
-    if not isinstance(version, str):
-        raise ApiProblem(422, "invalid_field", "version must be a string", field="version")
+    version = parse(ShadowRequest, read_json(request, SHADOW_EXAMPLE), SHADOW_EXAMPLE).version
     try:
         start_shadow(_home(), version)
     except ModelNotFound as exc:

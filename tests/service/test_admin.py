@@ -294,3 +294,17 @@ def test_the_app_checks_new_phrases_against_the_packs_of_its_fixtures_folder(
     response = client.post("/api/v1/phrases", json=clash, headers=AUTH)
     assert response.status_code == 409, response.get_json()
     assert "Tune the cluster" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("label=chef", "label"), ("include_removed=maybe", "include_removed")]
+)
+def test_listing_phrases_with_a_bad_query_names_the_parameter(
+    admin: FlaskClient, query: str, field: str
+) -> None:
+    response = admin.get(f"/api/v1/phrases?{query}")
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["code"] == "invalid_field" and problem["field"] == field
+    assert "'true'" in problem["detail"] or "'data_science'" in problem["detail"]
+    assert admin.get("/api/v1/phrases?include_removed=TRUE").status_code == 200

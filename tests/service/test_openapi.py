@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+
+from classifier.labels import LABELS, SOURCES
+from service.batch.endpoint import PARAMETERS
+from service.contract import BLANK, schemas
 
 OK = "Deploy models to production with Kubernetes and Docker."
 CSV = f"id,description\n1,{OK}\n2,=1+1\n"
@@ -120,3 +125,62 @@ def test_documented_request_examples_are_accepted(
     schema = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
     _validator(spec, schema).validate(body)
     assert client.post(path, json=body).status_code == 200
+
+
+def test_the_schemas_are_the_contract_models_with_this_servers_limits(
+    client: FlaskClient, spec: dict[str, Any]
+) -> None:
+    found = spec["components"]["schemas"]
+    for name, schema in schemas().items():
+        assert found[name].keys() >= schema.keys(), name
+    config = client.application.config
+    assert (
+        found["ClassifyRequest"]["properties"]["text"]["maxLength"] == config["MAX_POSTING_CHARS"]
+    )
+    assert found["BatchItem"]["properties"]["text"]["maxLength"] == config["MAX_POSTING_CHARS"]
+    assert found["BatchRequest"]["properties"]["postings"]["maxItems"] == config["MAX_BATCH_SIZE"]
+    text = spec["paths"]["/api/v1/classify"]["post"]["requestBody"]["content"]["text/plain"]
+    assert text["schema"]["maxLength"] == config["MAX_POSTING_CHARS"]
+
+
+def test_the_labels_and_packs_of_the_models_are_the_classifiers() -> None:
+    found = schemas()
+    assert found["Prediction"]["properties"]["label"]["enum"] == list(LABELS)
+    assert found["RetrainRequest"]["properties"]["packs"]["items"]["enum"] == list(SOURCES)
+    assert list(found["Probability"]["properties"]) == list(LABELS)
+
+
+@pytest.mark.parametrize(
+    ("body", "valid", "status"),
+    [
+        (f"id,description\n1,{OK}\n", True, 200),
+        (f"posting\n{OK}\n2,=1+1\n", True, 200),  # a long row gets a per-row note, not a 4xx
+        ("text", True, 200),  # a header alone: no rows to classify
+        (f"title, job_description ,id\r\nMLE,{OK},7\r\n", True, 200),
+        (f"id,text_\n1,{OK}\n", False, 422),
+        ("id\n1\n", False, 422),
+        ("", False, 400),
+        # Stricter than the server, which also takes other cases, quoting and ; or tab:
+        (f'"Description"\n{OK}\n', False, 200),
+    ],
+)
+def test_the_csv_body_schema_asks_for_a_header_row_with_a_posting_column(
+    client: FlaskClient, spec: dict[str, Any], body: str, valid: bool, status: int
+) -> None:
+    content = spec["paths"]["/api/v1/classify/batch"]["post"]["requestBody"]["content"]
+    assert (re.search(content["text/csv"]["schema"]["pattern"], body) is not None) == valid
+    response = client.post("/api/v1/classify/batch", data=body, content_type="text/csv")
+    assert response.status_code == status
+
+
+def test_the_posting_pattern_sees_white_space_as_the_server_does() -> None:
+    """Regex engines differ on ``\\s``; the server strips what ``str.isspace`` calls space."""
+    blank = re.compile(f"[{BLANK}]")
+    for code in range(sys.maxunicode + 1):
+        assert chr(code).isspace() == bool(blank.fullmatch(chr(code))), hex(code)
+
+
+def test_the_csv_column_parameters_are_the_ones_the_server_reads(spec: dict[str, Any]) -> None:
+    params = spec["paths"]["/api/v1/classify/batch"]["post"]["parameters"]
+    assert [p["name"] for p in params] == list(PARAMETERS)
+    assert all(p["schema"] == {"type": "string"} for p in params)

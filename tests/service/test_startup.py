@@ -1,4 +1,7 @@
-"""What each way in loads: the server never loads training, and commands load only what they use."""
+"""What each way in loads: the server never loads training, and commands load only what they use.
+
+The command line never loads pydantic either: only the server checks request bodies with it.
+"""
 
 from __future__ import annotations
 
@@ -77,16 +80,18 @@ def _cli(*args: str) -> str:
         ["phrases", "list"],  # reads the store only
     ],
 )
-def test_commands_that_do_not_classify_load_no_scikit_learn_or_scipy(
+def test_commands_that_do_not_classify_load_no_scikit_learn_scipy_or_pydantic(
     home: Path, args: list[str]
 ) -> None:
-    done = _run(_cli(*args), {"sklearn", "scipy"}, home)
+    done = _run(_cli(*args), {"sklearn", "scipy", "pydantic"}, home)
     assert done.returncode == 0, done.stderr
 
 
-def test_classify_needs_numpy_but_neither_scikit_learn_nor_scipy(home: Path) -> None:
+def test_classify_needs_numpy_but_not_scikit_learn_scipy_or_pydantic(home: Path) -> None:
     done = _run(
-        _cli("classify", "Deploy models to production with Kubernetes."), {"sklearn", "scipy"}, home
+        _cli("classify", "Deploy models to production with Kubernetes."),
+        {"sklearn", "scipy", "pydantic"},
+        home,
     )
     assert done.returncode == 0, done.stderr
     assert "ML-engineering-leaning" in done.stdout
