@@ -287,10 +287,16 @@ def tfidf_rows(reading: Reading, idf: FloatArray, sublinear_tf: bool) -> Counted
     Counts, idf weighting and the L2 norm are the vectorizer's own arithmetic done on the
     arrays: a version's probe rows hold it equal to ``vectorizer.transform`` bit for bit.
     """
-    width, texts = len(idf), len(reading.offsets)
-    keys, entry, counts = np.unique(
-        reading.doc * width + reading.features, return_inverse=True, return_counts=True
-    )
+    return counted_rows(reading.doc, reading.features, len(reading.offsets), idf, sublinear_tf)
+
+
+def counted_rows(
+    doc: IntArray, features: IntArray, texts: int, idf: FloatArray, sublinear_tf: bool
+) -> Counted:
+    """:func:`tfidf_rows` of ``texts`` texts whose feature occurrences are ``features``, each
+    in text ``doc`` (training reads phrases its own way, and sums them into pseudo-postings)."""
+    width = len(idf)
+    keys, entry, counts = np.unique(doc * width + features, return_inverse=True, return_counts=True)
     indices = (keys % width).astype(np.int32)
     indptr = np.zeros(texts + 1, dtype=np.int32)
     np.cumsum(np.bincount(keys // width, minlength=texts), out=indptr[1:])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from sklearn.pipeline import Pipeline
 
 from classifier.labels import LABELS, ML_ENGINEERING, TrainingPhrase
 from classifier.model import balance_of
-from classifier.reading import Analyzer, tfidf_rows
+from classifier.reading import Analyzer, counted_rows
 from training.errors import TrainingError
 
 FloatArray = npt.NDArray[np.float64]
@@ -262,11 +263,10 @@ def _scored_parts(
                 if part not in grams:
                     grams[part] = analyzer(part)
                 ids[part] = [vocabulary.get(gram, -1) for gram in grams[part]]
-    rows = tfidf_rows(
-        [[i for part in parts for i in ids[part]] for parts in postings],
-        vectorizer.idf_,
-        vectorizer.sublinear_tf,
-    )
+    per_posting = [[i for part in parts for i in ids[part] if i >= 0] for parts in postings]
+    doc = np.repeat(np.arange(len(postings)), [len(found) for found in per_posting])
+    features = np.fromiter(chain.from_iterable(per_posting), np.int64, len(doc))
+    rows = counted_rows(doc, features, len(postings), vectorizer.idf_, vectorizer.sublinear_tf).rows
     matrix = sparse.csr_matrix((rows.data, rows.indices, rows.indptr), (len(postings), rows.width))
     return _weighed(pipeline, matrix)
 
