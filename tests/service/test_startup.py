@@ -97,6 +97,14 @@ def test_classify_needs_numpy_but_not_scikit_learn_scipy_or_pydantic(home: Path)
     assert "ML-engineering-leaning" in done.stdout
 
 
+def test_evaluate_scores_without_scikit_learn_or_scipy(home: Path) -> None:
+    validation = str(REPO / "fixtures" / "postings" / "validation.csv")
+    args = ("evaluate", validation, "--text-column", "text", "--label-column", "label")
+    done = _run(_cli(*args), {"sklearn", "scipy", "pydantic"}, home)
+    assert done.returncode == 0, done.stderr
+    assert "macro-F1" in done.stdout
+
+
 @pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
 def test_a_lazy_command_is_listed_with_its_own_help(name: str) -> None:
     module, attribute = LAZY_COMMANDS[name][0].split(":")
