@@ -43,6 +43,19 @@ def admin(admin_app: Flask) -> FlaskClient:
     return admin_app.test_client()
 
 
+@pytest.fixture
+def quick_admin_app(quick_home: Path, quick_fixtures: Path) -> Flask:
+    """:func:`admin_app` over a copy of the quick registry, whose retrain jobs train on the
+    quick fixtures (for tests of what a job does, not of the model it makes)."""
+    config = {"HOME": str(quick_home), "ADMIN_TOKEN": TOKEN, "FIXTURES": str(quick_fixtures)}
+    return create_app({"TESTING": True, **config})
+
+
+@pytest.fixture
+def quick_admin(quick_admin_app: Flask) -> FlaskClient:
+    return quick_admin_app.test_client()
+
+
 @pytest.fixture(scope="session")
 def posting() -> str:
     """A real ~3 kB ML-engineering posting."""

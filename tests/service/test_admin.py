@@ -180,22 +180,27 @@ def _job(admin: FlaskClient, started: TestResponse, seconds: float = 180) -> dic
 
 
 def test_retrain_is_a_job_that_promotes_and_the_app_serves_the_new_version(
-    admin: FlaskClient, admin_app: Flask, home: Path
+    quick_admin: FlaskClient, quick_admin_app: Flask, quick_home: Path
 ) -> None:
-    admin.post(
+    quick_admin.post(
         "/api/v1/phrases",
         headers=AUTH,
         json={"text": "Quokka census statistics", "label": "data_science"},
     )
-    started = admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH)
-    _documented(admin_app, started, "/api/v1/retrain", "POST")
+    started = quick_admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH)
+    _documented(quick_admin_app, started, "/api/v1/retrain", "POST")
     assert started.get_json()["status"] == "queued"
-    job = _job(admin, started)
+    job = _job(quick_admin, started)
     assert job["status"] == "promoted", job
-    _documented(admin_app, admin.get(started.headers["Location"]), "/api/v1/jobs/{job_id}", "GET")
+    _documented(
+        quick_admin_app,
+        quick_admin.get(started.headers["Location"]),
+        "/api/v1/jobs/{job_id}",
+        "GET",
+    )
     result = job["result"]
-    assert result["promoted"] and current_version(home) == result["version"]
-    models = admin.get("/api/v1/models").get_json()
+    assert result["promoted"] and current_version(quick_home) == result["version"]
+    models = quick_admin.get("/api/v1/models").get_json()
     assert models["serving"] == result["version"]
     assert [v["serving"] for v in models["versions"]].count(True) == 1
 
@@ -254,16 +259,18 @@ def test_retrain_with_bad_fields(admin: FlaskClient, body: Any, status: int) -> 
     assert admin.post("/api/v1/retrain", json=body, headers=AUTH).status_code == status
 
 
-def test_rollback(admin: FlaskClient, admin_app: Flask, home: Path) -> None:
-    first = current_version(home)
-    second = _job(admin, admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH))[
-        "result"
-    ]
-    response = admin.post("/api/v1/models/rollback", headers=AUTH)
+def test_rollback(quick_admin: FlaskClient, quick_admin_app: Flask, quick_home: Path) -> None:
+    first = current_version(quick_home)
+    second = _job(
+        quick_admin, quick_admin.post("/api/v1/retrain", json={"force": True}, headers=AUTH)
+    )["result"]
+    response = quick_admin.post("/api/v1/models/rollback", headers=AUTH)
     assert response.status_code == 200
     assert response.get_json() == {"serving": first, "previous": second["version"]}
-    _documented(admin_app, response, "/api/v1/models/rollback", "POST")
-    named = admin.post("/api/v1/models/rollback", json={"version": second["version"]}, headers=AUTH)
+    _documented(quick_admin_app, response, "/api/v1/models/rollback", "POST")
+    named = quick_admin.post(
+        "/api/v1/models/rollback", json={"version": second["version"]}, headers=AUTH
+    )
     assert named.get_json()["serving"] == second["version"]
 
 
