@@ -34,17 +34,20 @@ def test_models_lists_newest_first_with_packs_figures_author_and_role(
     assert newest["sequence"] > oldest["sequence"]
 
 
+@pytest.fixture
+def quick_cli(quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line on a copy of the quick registry, training on the quick fixtures."""
+    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
+    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
+
+
 def test_the_author_name_is_checked(admin: FlaskClient) -> None:
     response = admin.post("/api/v1/retrain", json={"by": "no spaces please"}, headers=AUTH)
     assert response.status_code == 422
     assert response.get_json()["field"] == "by"
 
 
-def test_the_cli_lists_and_shows_the_same_facts(
-    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
-    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
+def test_the_cli_lists_and_shows_the_same_facts(quick_home: Path, quick_cli: None) -> None:
     trained = CliRunner().invoke(cli, ["train", "--force", "--by", "dana", "--json"])
     version = json.loads(trained.output)["version"]
     listed = CliRunner().invoke(cli, ["models", "list"])
@@ -58,11 +61,7 @@ def test_the_cli_lists_and_shows_the_same_facts(
     assert as_json[0]["version"] == version and as_json[0]["serving"]
 
 
-def test_the_cli_starts_shows_and_stops_the_shadow(
-    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
-    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
+def test_the_cli_starts_shows_and_stops_the_shadow(quick_home: Path, quick_cli: None) -> None:
     first = current_version(quick_home)
     CliRunner().invoke(cli, ["train", "--force"])
     started = CliRunner().invoke(cli, ["models", "shadow", first])
@@ -84,11 +83,7 @@ def test_the_cli_starts_shows_and_stops_the_shadow(
     assert refused.exit_code == 2 and "is the serving version" in refused.output
 
 
-def test_models_diff_on_the_command_line(
-    quick_home: Path, quick_fixtures: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ROLELENS_HOME", str(quick_home))
-    monkeypatch.setenv("ROLELENS_FIXTURES", str(quick_fixtures))
+def test_models_diff_on_the_command_line(quick_home: Path, quick_cli: None) -> None:
     full = current_version(quick_home)
     seed_only = json.loads(
         CliRunner().invoke(cli, ["train", "--packs", "seed", "--force", "--json"]).output
