@@ -253,7 +253,7 @@ def _scored_parts(
     """:func:`_scored` of ``PART_JOIN.join(parts)`` for each posting's parts, from the
     parts' counts: each distinct part is read once (``grams`` remembers it across folds),
     not once per posting it appears in. The rows are the vectorizer's own, bit for bit
-    (``tfidf_rows`` repeats its arithmetic; tests compare them with ``transform``)."""
+    (``counted_rows`` repeats its arithmetic; tests compare them with ``transform``)."""
     vectorizer = pipeline[0]
     vocabulary, analyzer = vectorizer.vocabulary_, vectorizer.analyzer
     ids: dict[str, list[int]] = {}
@@ -272,6 +272,7 @@ def _scored_parts(
 
 
 def _weighed(pipeline: Pipeline, x: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Decision values and the weight each way of TF-IDF rows ``x``."""
     logreg = pipeline[-1]
     contributions = sparse.csr_matrix(sparse.csr_matrix(x).multiply(logreg.coef_[0]))
     toward_positive = np.asarray(contributions.maximum(0).sum(axis=1)).ravel()
