@@ -139,8 +139,6 @@ def _joins(
 ) -> BoolArray:
     """``joins[c]``: cluster ``c`` continues the phrase of cluster ``c - 1``."""
     joins = np.zeros(len(heads), dtype=bool)
-    if len(heads) < 2:
-        return joins
     segments, sign = reading.segments, np.sign(weight)
     after, before = heads[1:], tails[:-1]
     joins[1:] = (
@@ -150,14 +148,9 @@ def _joins(
         & (sign[1:] != 0)
     )
     found = np.flatnonzero(joins[1:])
-    tight = _TIGHT.fullmatch  # the gap holds nothing but stop words and spaces
-    text, gaps = (
-        reading.text,
-        zip(
-            reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist(), strict=True
-        ),
-    )
-    joins[found + 1] = [tight(text, a, b) is not None for a, b in gaps]
+    ends, starts = reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist()
+    tight, text = _TIGHT.fullmatch, reading.text  # the gap: only stop words and spaces
+    joins[found + 1] = [tight(text, a, b) is not None for a, b in zip(ends, starts, strict=True)]
     return joins
 
 
