@@ -144,12 +144,10 @@ def _json_response(table: Table, scorer: Scorer, options: BatchOptions) -> Respo
         json.loads(line) for piece in run for line in piece.splitlines() if line
     ]
     return jsonify(
-        {
-            "model_version": scorer.version,
-            "count": len(results),
-            "encoding": table.lines.encoding,
-            "results": results,
-        }
+        model_version=scorer.version,
+        count=len(results),
+        encoding=table.lines.encoding,
+        results=results,
     )
 
 

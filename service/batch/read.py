@@ -117,9 +117,7 @@ class TableReader:
 
     def __init__(self, lines: Iterable[str], fmt: str | None = None, name: str = "input"):
         lines = iter(lines)
-        first = next(lines, None)
-        while first is not None and not first.strip():
-            first = next(lines, None)
+        first = next((line for line in lines if line.strip()), None)  # blank lines skipped
         if first is None:
             raise UnusableInput(f"{name} is empty: it needs a header row and posting rows")
         if fmt is None:
