@@ -115,9 +115,8 @@ class RoleClassifier:
         # The phrases' entries by column: for each feature, which phrases hold it and how much.
         rows = self._features([p.text for p in self.phrases])[1].rows
         by_column = np.argsort(rows.indices, kind="stable")
-        self._phrase_columns = np.searchsorted(
-            rows.indices[by_column], np.arange(len(self.coef) + 1)
-        )
+        columns = rows.indices[by_column]
+        self._phrase_columns = np.searchsorted(columns, np.arange(len(self.coef) + 1))
         owner = np.repeat(np.arange(len(self.phrases)), np.diff(rows.indptr))
         self._phrase_of_entry, self._phrase_data = owner[by_column], rows.data[by_column]
         self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
@@ -223,33 +222,28 @@ class RoleClassifier:
         side = 2 * rows + (values < 0)
         sides = np.asarray(np.bincount(side, np.abs(values), minlength=2 * len(texts)), float)
         toward_ml, toward_ds = sides[0::2], sides[1::2]
-        total = toward_ml + toward_ds
-        balance = balance_of(toward_ml, toward_ds)
+        weights = (toward_ml + toward_ds).tolist()
+        balances = balance_of(toward_ml, toward_ds).tolist()
         share = values[counted.entry] / counted.counts[counted.entry]
         phrases, covered = explain(
             reading, share, self.feature_names, self.classes, p_positive >= 0.5, limits
         )
         close = self._similar(counted.rows, rows) if similar else [()] * len(texts)
         negative, positive = self.classes
+        tokens, known = reading.token_counts.tolist(), np.diff(indptr).tolist()
+        roles = role_counts.astype(int).tolist()
         predictions = []
         for row, p in enumerate(p_positive.tolist()):
             label = positive if p >= 0.5 else negative
-            known = int(indptr[row + 1] - indptr[row])
-            row_balance = float(balance[row])
             evidence = self._evidence(
-                int(reading.token_counts[row]),
-                int(covered[row]),
-                known,
-                int(role_counts[row]),
-                float(total[row]),
-                row_balance,
+                tokens[row], int(covered[row]), known[row], roles[row], weights[row], balances[row]
             )
             predictions.append(
                 Prediction(
                     label=label,
                     verdict=NEITHER if evidence.warning else label,
                     probability={negative: 1.0 - p, positive: p},
-                    strength=strength_of(p, self.band, row_balance),
+                    strength=strength_of(p, self.band, balances[row]),
                     # explain() kept the number of phrases asked for each way
                     key_phrases=tuple(x for x in phrases[row] if x.toward == label),
                     counter_phrases=tuple(x for x in phrases[row] if x.toward != label),
@@ -304,8 +298,7 @@ class RoleClassifier:
             minlength=texts * count,
         )
         close = np.flatnonzero(scores > 0)  # by row, then phrase: ties keep phrase order
-        row = close // count
-        close = close[np.lexsort((-scores[close], row))]
+        close = close[np.lexsort((-scores[close], close // count))]
         row = close // count
         close = close[np.arange(len(close)) - row.searchsorted(row) < k]
         found: list[list[SimilarPhrase]] = [[] for _ in range(texts)]
