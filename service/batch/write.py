@@ -51,10 +51,8 @@ def rfc4180_line(cells: Sequence[str]) -> str:
 
 
 def _quoted(cell: str) -> str:
-    if '"' in cell:
+    if '"' in cell or "," in cell or "\n" in cell or "\r" in cell:
         return '"' + cell.replace('"', '""') + '"'
-    if "," in cell or "\n" in cell or "\r" in cell:
-        return '"' + cell + '"'
     return cell
 
 
