@@ -73,19 +73,16 @@ def explain(
     reach = np.maximum.accumulate(last)
     opens = np.ones(len(first), dtype=bool)
     opens[1:] = first[1:] > reach[:-1]
-    closes = np.ones(len(first), dtype=bool)
-    closes[:-1] = opens[1:]
     cluster = opens.cumsum() - 1
-    heads, tails, cluster_doc = first[opens], reach[closes], doc[opens]
+    heads, cluster_doc = first[opens], doc[opens]
+    tails = np.maximum.reduceat(last, opens.nonzero()[0])  # the clusters are disjoint
     cluster_weight = np.bincount(cluster, weights=share, minlength=len(heads)).astype(float)
     covered = np.bincount(cluster_doc, weights=tails - heads + 1, minlength=texts).astype(int)
 
     # 2. Adjacent clusters pushing the same way join into one phrase.
     starts_phrase = ~_joins(reading, heads, tails, cluster_weight)
-    ends_phrase = np.ones(len(heads), dtype=bool)
-    ends_phrase[:-1] = starts_phrase[1:]
-    phrase_first, phrase_last = heads[starts_phrase], tails[ends_phrase]
-    phrase_doc = cluster_doc[starts_phrase]
+    phrase_first, phrase_doc = heads[starts_phrase], cluster_doc[starts_phrase]
+    phrase_last = np.maximum.reduceat(tails, starts_phrase.nonzero()[0])
     phrase = (starts_phrase.cumsum() - 1)[cluster]
     phrase_weight = np.bincount(phrase, weights=share, minlength=len(phrase_first))
 
@@ -139,8 +136,6 @@ def _joins(
 ) -> BoolArray:
     """``joins[c]``: cluster ``c`` continues the phrase of cluster ``c - 1``."""
     joins = np.zeros(len(heads), dtype=bool)
-    if len(heads) < 2:
-        return joins
     segments, sign = reading.segments, np.sign(weight)
     after, before = heads[1:], tails[:-1]
     joins[1:] = (
@@ -150,14 +145,9 @@ def _joins(
         & (sign[1:] != 0)
     )
     found = np.flatnonzero(joins[1:])
-    tight = _TIGHT.fullmatch  # the gap holds nothing but stop words and spaces
-    text, gaps = (
-        reading.text,
-        zip(
-            reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist(), strict=True
-        ),
-    )
-    joins[found + 1] = [tight(text, a, b) is not None for a, b in gaps]
+    ends, starts = reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist()
+    tight, text = _TIGHT.fullmatch, reading.text  # the gap: only stop words and spaces
+    joins[found + 1] = [tight(text, a, b) is not None for a, b in zip(ends, starts, strict=True)]
     return joins
 
 
@@ -181,7 +171,9 @@ def _same_wording(
     # Number the feature sequences one position at a time: after position j, phrases with
     # equal keys and more than j features are of one posting and share their first j + 1
     # features. A phrase's key stays as it was after its last feature. The longer phrases'
-    # keys are renumbered (keeping which are equal) only when the next step could overflow.
+    # keys are renumbered (keeping which are equal) only when the next step could overflow;
+    # at the end, the keys are renumbered and joined with the lengths, which tell apart
+    # phrases whose different features gave the same key.
     alive, key = np.arange(count), phrase_doc.copy()
     bound = int(phrase_doc.max(initial=0)) + 1
     for j in range(int(lengths.max(initial=0))):
@@ -190,22 +182,13 @@ def _same_wording(
             key[alive], bound = _numbered(key[alive])[0], len(alive)
         key[alive] = key[alive] * width + terms[bounds[alive] + j]
         bound *= width
-    group, examples = _numbered(key, lengths)
+    group, examples = _numbered(_numbered(key)[0] * (len(terms) + 1) + lengths)
     return group, examples, terms, bounds
 
 
-def _numbered(*keys: IntArray) -> tuple[IntArray, IntArray]:
-    """Equal keys (tuples of ``keys``) numbered alike, in order of first appearance, and
-    where each first appears."""
-    order = np.lexsort(keys)  # stable
-    new = np.zeros(len(order), dtype=bool)
-    new[:1] = True
-    for values in keys:
-        ordered = values[order]
-        new[1:] |= ordered[1:] != ordered[:-1]
-    firsts = order[new]  # where each distinct key first appears, in the keys' order
+def _numbered(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """Equal keys numbered alike, in order of first appearance, and where each first appears."""
+    _, firsts, inverse = np.unique(keys, return_index=True, return_inverse=True)
     rank = np.empty(len(firsts), dtype=np.int64)
     rank[firsts.argsort()] = np.arange(len(firsts))
-    number = np.empty(len(order), dtype=np.int64)
-    number[order] = rank[new.cumsum() - 1]
-    return number, np.sort(firsts)
+    return rank[inverse.reshape(-1)], np.sort(firsts)

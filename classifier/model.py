@@ -17,7 +17,16 @@ from classifier.errors import ArtifactError, InvalidPosting
 from classifier.explain import explain
 from classifier.labels import LABELS, NEITHER, TrainingPhrase
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
-from classifier.reading import PROBES, Counted, Reader, Reading, Rows, ranges, same_rows, tfidf_rows
+from classifier.reading import (
+    PROBES,
+    Counted,
+    Reader,
+    Reading,
+    Rows,
+    counted_rows,
+    ranges,
+    same_rows,
+)
 from classifier.weights import LinearModel
 
 STRENGTHS = ("clear", "moderate", "mixed")
@@ -96,32 +105,27 @@ class RoleClassifier:
         self.band: dict[str, Any] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases
-        self._check_probes()
-        self.phrases = tuple(phrases)
-        # The phrases' entries by column: for each feature, which phrases hold it and how much.
-        rows = self._features([p.text for p in self.phrases])[1].rows
-        by_column = np.argsort(rows.indices, kind="stable")
-        self._phrase_columns = np.searchsorted(
-            rows.indices[by_column], np.arange(len(self.coef) + 1)
-        )
-        self._phrase_of_entry = np.repeat(np.arange(len(self.phrases)), np.diff(rows.indptr))[
-            by_column
-        ]
-        self._phrase_data = rows.data[by_column]
-        self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
-
-    def _features(self, texts: Sequence[str]) -> tuple[Reading, Counted]:
-        """The texts read once, as one chunk, and their TF-IDF rows from that reading."""
-        reading = self.reader.read(texts)
-        return reading, tfidf_rows(reading, self.model.idf, self.model.sublinear_tf)
-
-    def _check_probes(self) -> None:
         if not same_rows(self._features(PROBES)[1].rows, self.model.probes):
             raise ArtifactError(
                 f"model version {self.version!r}: this rolelens reads the probe texts "
                 "differently from the vectorizer the model was trained with, so its answers "
                 "would differ; refusing to load it. Retrain with `rolelens train`"
             )
+        self.phrases = tuple(phrases)
+        # The phrases' entries by column: for each feature, which phrases hold it and how much.
+        rows = self._features([p.text for p in self.phrases])[1].rows
+        by_column = np.argsort(rows.indices, kind="stable")
+        columns = rows.indices[by_column]
+        self._phrase_columns = np.searchsorted(columns, np.arange(len(self.coef) + 1))
+        owner = np.repeat(np.arange(len(self.phrases)), np.diff(rows.indptr))
+        self._phrase_of_entry, self._phrase_data = owner[by_column], rows.data[by_column]
+        self._role = (np.abs(self.coef) >= self.evidence_rules["role_weight"]).astype(np.float64)
+
+    def _features(self, texts: Sequence[str]) -> tuple[Reading, Counted]:
+        """The texts read once, as one chunk, and their TF-IDF rows from that reading."""
+        reading = self.reader.read(texts)
+        counts = len(reading.offsets), self.model.idf, self.model.sublinear_tf
+        return reading, counted_rows(reading.doc, reading.features, *counts)
 
     @classmethod
     def from_loaded(cls, loaded: LoadedVersion) -> RoleClassifier:
@@ -214,72 +218,47 @@ class RoleClassifier:
         with np.errstate(over="ignore"):  # exp overflows to inf for logits below -709: p = 0
             p_positive = 1.0 / (1.0 + np.exp(-logits))
         role_counts = np.bincount(rows, weights=self._role[indices], minlength=len(texts))
-        toward_ml = np.asarray(
-            np.bincount(rows, weights=np.maximum(values, 0.0), minlength=len(texts)), np.float64
-        )
-        toward_ds = np.asarray(
-            np.bincount(rows, weights=np.maximum(-values, 0.0), minlength=len(texts)), np.float64
-        )
-        total = toward_ml + toward_ds
-        balance = balance_of(toward_ml, toward_ds)
+        # Per row, the positive contributions' sum (even bins) and the negative ones' (odd).
+        side = 2 * rows + (values < 0)
+        sides = np.asarray(np.bincount(side, np.abs(values), minlength=2 * len(texts)), float)
+        toward_ml, toward_ds = sides[0::2], sides[1::2]
+        weights = (toward_ml + toward_ds).tolist()
+        balances = balance_of(toward_ml, toward_ds).tolist()
         share = values[counted.entry] / counted.counts[counted.entry]
         phrases, covered = explain(
             reading, share, self.feature_names, self.classes, p_positive >= 0.5, limits
         )
         close = self._similar(counted.rows, rows) if similar else [()] * len(texts)
         negative, positive = self.classes
-        return [
-            self._prediction(
-                phrases[row],
-                {negative: float(1.0 - p_positive[row]), positive: float(p_positive[row])},
-                Score(float(logits[row]), self.bias, float(sums[row])),
-                known_terms=int(indptr[row + 1] - indptr[row]),
-                role_terms=int(role_counts[row]),
-                tokens=int(reading.token_counts[row]),
-                covered=int(covered[row]),
-                weight=float(total[row]),
-                balance=float(balance[row]),
-                similar=close[row],
+        tokens, known = reading.token_counts.tolist(), np.diff(indptr).tolist()
+        roles = role_counts.astype(int).tolist()
+        predictions = []
+        for row, p in enumerate(p_positive.tolist()):
+            label = positive if p >= 0.5 else negative
+            evidence = self._evidence(
+                tokens[row], int(covered[row]), known[row], roles[row], weights[row], balances[row]
             )
-            for row in range(len(texts))
-        ]
-
-    def _prediction(
-        self,
-        phrases: tuple[Phrase, ...],
-        probability: dict[str, float],
-        score: Score,
-        *,
-        known_terms: int,
-        role_terms: int,
-        tokens: int,
-        covered: int,
-        weight: float,
-        balance: float,
-        similar: tuple[SimilarPhrase, ...],
-    ) -> Prediction:
-        positive = self.classes[1]
-        label = positive if probability[positive] >= 0.5 else self.classes[0]
-        toward = [p for p in phrases if p.toward == label]
-        against = [p for p in phrases if p.toward != label]
-        evidence = self._evidence(tokens, covered, known_terms, role_terms, weight, balance)
-        return Prediction(
-            label=label,
-            verdict=NEITHER if evidence.warning else label,
-            probability=probability,
-            strength=strength_of(probability[positive], self.band, balance),
-            key_phrases=tuple(toward),  # explain() kept the number asked for each way
-            counter_phrases=tuple(against),
-            score=score,
-            evidence=evidence,
-            similar_phrases=similar,
-            model_version=self.version,
-        )
+            predictions.append(
+                Prediction(
+                    label=label,
+                    verdict=NEITHER if evidence.warning else label,
+                    probability={negative: 1.0 - p, positive: p},
+                    strength=strength_of(p, self.band, balances[row]),
+                    # explain() kept the number of phrases asked for each way
+                    key_phrases=tuple(x for x in phrases[row] if x.toward == label),
+                    counter_phrases=tuple(x for x in phrases[row] if x.toward != label),
+                    score=Score(float(logits[row]), self.bias, float(sums[row])),
+                    evidence=evidence,
+                    similar_phrases=close[row],
+                    model_version=self.version,
+                )
+            )
+        return predictions
 
     def _evidence(
         self, tokens: int, covered: int, known: int, role_terms: int, weight: float, balance: float
     ) -> Evidence:
-        coverage = covered / tokens if tokens else 0.0
+        coverage = round(covered / tokens, 4) if tokens else 0.0
         rules = self.evidence_rules
         warning = None
         if tokens == 0:
@@ -297,13 +276,7 @@ class RoleClassifier:
                 "means little"
             )
         return Evidence(
-            known,
-            role_terms,
-            tokens,
-            round(coverage, 4),
-            round(weight, 4),
-            round(balance, 4),
-            warning,
+            known, role_terms, tokens, coverage, round(weight, 4), round(balance, 4), warning
         )
 
     def _similar(
@@ -325,8 +298,7 @@ class RoleClassifier:
             minlength=texts * count,
         )
         close = np.flatnonzero(scores > 0)  # by row, then phrase: ties keep phrase order
-        row = close // count
-        close = close[np.lexsort((-scores[close], row))]
+        close = close[np.lexsort((-scores[close], close // count))]
         row = close // count
         close = close[np.arange(len(close)) - row.searchsorted(row) < k]
         found: list[list[SimilarPhrase]] = [[] for _ in range(texts)]

@@ -14,7 +14,7 @@ chunk of postings at once, as feature indices with their places, for the TF-IDF 
 explanations: the chunk is read as one string, its texts joined by a line break (a boundary
 that no token holds, so nothing crosses from one posting to the next), with array operations
 instead of a string per n-gram. Both use :func:`token_table` and :func:`segments_of`.
-:func:`tfidf_rows` repeats the vectorizer's arithmetic on the counts (counts times idf, each
+:func:`counted_rows` repeats the vectorizer's arithmetic on the counts (counts times idf, each
 row divided by its L2 norm, squares summed in order): a model version stores the rows the
 vectorizer gave for :data:`PROBES`, and loading compares the reader's rows with them bit for bit.
 """
@@ -281,20 +281,15 @@ class Counted(NamedTuple):
     counts: IntArray
 
 
-def tfidf_rows(reading: Reading, idf: FloatArray, sublinear_tf: bool) -> Counted:
-    """The TF-IDF rows of a reading's texts, from its feature occurrences.
+def counted_rows(
+    doc: IntArray, features: IntArray, texts: int, idf: FloatArray, sublinear_tf: bool
+) -> Counted:
+    """The TF-IDF rows of ``texts`` texts whose feature occurrences are ``features``, each in
+    text ``doc`` (a :class:`Reading`'s, or training's pseudo-postings of summed phrases).
 
     Counts, idf weighting and the L2 norm are the vectorizer's own arithmetic done on the
     arrays: a version's probe rows hold it equal to ``vectorizer.transform`` bit for bit.
     """
-    return counted_rows(reading.doc, reading.features, len(reading.offsets), idf, sublinear_tf)
-
-
-def counted_rows(
-    doc: IntArray, features: IntArray, texts: int, idf: FloatArray, sublinear_tf: bool
-) -> Counted:
-    """:func:`tfidf_rows` of ``texts`` texts whose feature occurrences are ``features``, each
-    in text ``doc`` (training reads phrases its own way, and sums them into pseudo-postings)."""
     width = len(idf)
     keys, entry, counts = np.unique(doc * width + features, return_inverse=True, return_counts=True)
     indices = (keys % width).astype(np.int32)

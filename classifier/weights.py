@@ -105,22 +105,12 @@ def load(folder: Path, version: str) -> LinearModel:
             and arrays["probe_indptr"].shape == (len(PROBES) + 1,)
         ):
             raise ValueError("the arrays do not fit the vocabulary")
-        probes = Rows(
-            arrays["probe_data"].astype(np.float64),
-            arrays["probe_indices"].astype(np.int32),
-            arrays["probe_indptr"].astype(np.int32),
-            width,
-        )
-        return LinearModel(
-            features,
-            arrays["idf"].astype(np.float64),
-            arrays["coef"].astype(np.float64),
-            float(arrays["intercept"][0]),
-            (negative, positive),
-            analyzer,
-            bool(settings["sublinear_tf"]),
-            probes,
-        )
+        idf, coef, data = (arrays[k].astype(np.float64) for k in ("idf", "coef", "probe_data"))
+        indices, indptr = (arrays[k].astype(np.int32) for k in ("probe_indices", "probe_indptr"))
+        probes = Rows(data, indices, indptr, width)
+        intercept, sublinear_tf = float(arrays["intercept"][0]), bool(settings["sublinear_tf"])
+        classes = (negative, positive)
+        return LinearModel(features, idf, coef, intercept, classes, analyzer, sublinear_tf, probes)
     except (ValueError, TypeError, KeyError, OSError) as exc:
         raise ArtifactError(
             f"model version {version!r} does not hold a rolelens model ({exc}); "

@@ -1,2 +1,2 @@
 """The batch file pipeline: decode and read (``decode``, ``read``), score (``score``), write
-(``write``), and run them over chunks in worker processes (``run``, ``pool``)."""
+(``write``), and run them over chunks in worker processes (``run``)."""

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -55,16 +55,25 @@ def _format_of(name: str) -> str | None:
 
 
 @contextlib.contextmanager
-def _input(source: str) -> Iterator[BinaryIO]:
+def _input(source: str, options: BatchOptions) -> Iterator[tuple[Table, int | None]]:
+    """The table of ``source`` (a path, or - for stdin) and its size in bytes when known."""
+    parquet = options.input_format == "parquet"
     if source == "-":
-        yield sys.stdin.buffer
+        if parquet:
+            raise BadInput("Parquet input must be a file, not stdin; give its path")
+        yield open_table(sys.stdin.buffer, options, name=source), None
         return
     path = Path(source)
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise BadInput(f"{source} {what}; give a CSV or JSON Lines file, or - for stdin")
+    if parquet:
+        from service.batch.parquet import open_parquet_table  # needs the optional pyarrow
+
+        yield open_parquet_table(path, options, source), path.stat().st_size
+        return
     with open(path, "rb") as handle:
-        yield handle
+        yield open_table(handle, options, name=source), os.fstat(handle.fileno()).st_size
 
 
 def _check_target(target: str, source: str) -> Path:
@@ -151,16 +160,6 @@ def _summary(summary: BatchSummary, target: str) -> str:
     ]
     lines += [f"  {line}" for line in summary.first_errors]
     return "\n".join(lines)
-
-
-def _open_table(stream: BinaryIO, source: str, options: BatchOptions) -> Table:
-    if options.input_format != "parquet":
-        return open_table(stream, options, name=source)
-    if source == "-":
-        raise BadInput("Parquet input must be a file, not stdin; give its path")
-    from service.batch.parquet import open_parquet_table  # needs the optional pyarrow
-
-    return open_parquet_table(Path(source), options, source)
 
 
 def _run(
@@ -287,11 +286,9 @@ def batch(
     )
     if "parquet" in (options.input_format, options.output_format):
         extra.require("parquet")
-    with _input(source) as stream:
-        table = _open_table(stream, source, options)
+    with _input(source, options) as (table, size):
         ensure_model(data_home(), fixtures_home())
         scorer = Scorer.from_registry(data_home(), key_phrases=key_phrases)
-        size = os.fstat(stream.fileno()).st_size if source != "-" else None
         bar = _Bar(quiet, size)
         try:
             with _sigterm_as_interrupt():

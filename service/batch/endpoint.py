@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import PurePath
 from typing import Any
@@ -130,14 +130,9 @@ def download_name(upload_name: str | None) -> str:
 
 
 def _csv_response(table: Table, scorer: Scorer, options: BatchOptions, name: str) -> Response:
-    run = BatchRun(table, scorer, options)
-
-    def pieces() -> Iterator[bytes]:
-        for piece in run:
-            yield piece.encode("utf-8")
-
+    pieces = (piece.encode("utf-8") for piece in BatchRun(table, scorer, options))
     response = Response(
-        stream_with_context(pieces()), mimetype=CSV, content_type=f"{CSV}; charset=utf-8"
+        stream_with_context(pieces), mimetype=CSV, content_type=f"{CSV}; charset=utf-8"
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -149,12 +144,10 @@ def _json_response(table: Table, scorer: Scorer, options: BatchOptions) -> Respo
         json.loads(line) for piece in run for line in piece.splitlines() if line
     ]
     return jsonify(
-        {
-            "model_version": scorer.version,
-            "count": len(results),
-            "encoding": table.lines.encoding,
-            "results": results,
-        }
+        model_version=scorer.version,
+        count=len(results),
+        encoding=table.lines.encoding,
+        results=results,
     )
 
 

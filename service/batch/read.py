@@ -48,8 +48,7 @@ def unique_names(names: Sequence[str]) -> list[str]:
         As many names, all different and non-blank, in the same order.
     """
     taken = {name.strip() for name in names if name.strip()}
-    out: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, None] = {}  # the names given so far, in order
     for position, raw in enumerate(names, start=1):
         name = raw.strip() or f"column_{position}"
         if name in seen:
@@ -57,9 +56,8 @@ def unique_names(names: Sequence[str]) -> list[str]:
             while f"{name}_{suffix}" in seen or f"{name}_{suffix}" in taken:
                 suffix += 1
             name = f"{name}_{suffix}"
-        seen.add(name)
-        out.append(name)
-    return out
+        seen[name] = None
+    return list(seen)
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -119,9 +117,7 @@ class TableReader:
 
     def __init__(self, lines: Iterable[str], fmt: str | None = None, name: str = "input"):
         lines = iter(lines)
-        first = next(lines, None)
-        while first is not None and not first.strip():
-            first = next(lines, None)
+        first = next((line for line in lines if line.strip()), None)  # blank lines skipped
         if first is None:
             raise UnusableInput(f"{name} is empty: it needs a header row and posting rows")
         if fmt is None:
@@ -186,15 +182,10 @@ class TableReader:
                 continue
             number += 1
             try:
-                values = _json_object(line)
+                values = json.loads(line)
+                if not isinstance(values, dict):
+                    raise ValueError("the line is not a JSON object")
             except ValueError as exc:
                 yield Record(number, {}, f"record {number} is not a JSON object ({exc})")
                 continue
             yield Record(number, values)
-
-
-def _json_object(line: str) -> dict[str, Any]:
-    value = json.loads(line)
-    if not isinstance(value, dict):
-        raise ValueError("the line is not a JSON object")
-    return value

@@ -12,21 +12,23 @@ input's size.
 from __future__ import annotations
 
 import io
+import multiprocessing
+import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TextIO
 
 from service.batch.decode import DecodedLines
-from service.batch.pool import score_in_worker, worker_pool
 from service.batch.read import Record, TableReader, default_text_column, find_column
 from service.batch.score import ScoredRow, Scorer
 from service.batch.summary import BatchSummary
-from service.batch.write import Writer, make_writer
+from service.batch.write import make_writer
 
 Progress = Callable[[int, int], None]
+_WORKER_SCORER: Scorer | None = None  # in worker processes only, set by _install
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,7 @@ def _posting(record: Record, table: Table, max_chars: int | None) -> tuple[str |
 def chunks(table: Table, options: BatchOptions) -> Iterator[Chunk]:
     """The records of ``table`` in chunks of ``options.chunk_rows``, or fewer once their
     texts reach ``options.chunk_chars`` characters."""
-    chunk = Chunk([], [], [])
-    held = 0
+    chunk, held = Chunk([], [], []), 0
     for record in table.reader:
         text, error = _posting(record, table, options.max_chars)
         chunk.records.append(record)
@@ -151,32 +152,9 @@ def chunks(table: Table, options: BatchOptions) -> Iterator[Chunk]:
             held += len(text)
         if len(chunk.records) >= options.chunk_rows or held >= options.chunk_chars:
             yield chunk
-            chunk = Chunk([], [], [])
-            held = 0
+            chunk, held = Chunk([], [], []), 0
     if chunk.records:
         yield chunk
-
-
-def write_chunk(
-    chunk: Chunk,
-    results: Sequence[ScoredRow],
-    writer: Writer,
-    summary: BatchSummary,
-    id_column: str | None,
-) -> None:
-    """Write each record of ``chunk`` with its result (one per text) or its error; count it."""
-    scored = iter(results)
-    for record, error in zip(chunk.records, chunk.errors, strict=True):
-        summary.rows_read += 1
-        if error is not None:
-            summary.error(record, error, id_column)
-            writer.write(record, None, error)
-            continue
-        result = next(scored)
-        summary.per_label[result.label] += 1
-        summary.per_verdict[result.verdict] += 1
-        summary.notes += record.problem is not None
-        writer.write(record, result, record.problem)
 
 
 @dataclass
@@ -221,7 +199,19 @@ class BatchRun:
             return done
 
         def drain(chunk: Chunk, future: Future[list[ScoredRow]]) -> str:
-            write_chunk(chunk, future.result(), writer, summary, table.id_column)
+            """Write each record of ``chunk`` with its result (one per text) or its error."""
+            scored = iter(future.result())
+            for record, error in zip(chunk.records, chunk.errors, strict=True):
+                summary.rows_read += 1
+                if error is not None:
+                    summary.error(record, error, table.id_column)
+                    writer.write(record, None, error)
+                    continue
+                result = next(scored)
+                summary.per_label[result.label] += 1
+                summary.per_verdict[result.verdict] += 1
+                summary.notes += record.problem is not None
+                writer.write(record, result, record.problem)
             if self.progress is not None:
                 self.progress(summary.rows_read, table.lines.bytes_read)
             return _take(buffer)
@@ -243,6 +233,29 @@ class BatchRun:
         summary.encoding = table.lines.encoding
         summary.elapsed = time.perf_counter() - started
         self.summary = summary
+
+
+def _install(scorer: Scorer) -> None:
+    """Worker initializer: hold the model once; leave Ctrl-C to the parent, which cleans up."""
+    global _WORKER_SCORER  # one per worker process: the pool's initializer sets it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_SCORER = scorer
+
+
+def score_in_worker(texts: list[str]) -> list[ScoredRow]:
+    """Score a chunk in a worker process with the scorer its initializer installed."""
+    assert _WORKER_SCORER is not None, "worker started without its initializer"
+    return _WORKER_SCORER.score(texts)
+
+
+def worker_pool(scorer: Scorer, jobs: int) -> Executor:
+    """A pool of ``jobs`` processes, each holding ``scorer``; submit :func:`score_in_worker`."""
+    # fork starts workers in milliseconds with the loaded model already in memory; where
+    # fork is not offered, spawn sends each worker the scorer's registry folder and version
+    # (see Scorer.__reduce__) and the worker loads and verifies that version once.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(jobs, context, initializer=_install, initargs=(scorer,))
 
 
 def _take(buffer: io.StringIO) -> str:

@@ -51,10 +51,8 @@ def rfc4180_line(cells: Sequence[str]) -> str:
 
 
 def _quoted(cell: str) -> str:
-    if '"' in cell:
+    if '"' in cell or "," in cell or "\n" in cell or "\r" in cell:
         return '"' + cell.replace('"', '""') + '"'
-    if "," in cell or "\n" in cell or "\r" in cell:
-        return '"' + cell + '"'
     return cell
 
 
@@ -104,17 +102,12 @@ class CsvWriter:
         values = record.values
         cells = [neutralise(as_cell(values.get(c, ""))) for c in self.columns]
         if result is None:
-            cells += ["", "", "", "", "", self.model_version, neutralise(error or "")]
+            cells += ["", "", "", "", ""]
         else:
-            cells += [
-                result.label,
-                result.verdict,
-                repr(result.probability_ml_engineering),
-                result.strength,
-                neutralise(PHRASE_SEPARATOR.join(result.key_phrases)),
-                self.model_version,
-                neutralise(error or ""),
-            ]
+            probability = repr(result.probability_ml_engineering)
+            phrases = neutralise(PHRASE_SEPARATOR.join(result.key_phrases))
+            cells += [result.label, result.verdict, probability, result.strength, phrases]
+        cells += [self.model_version, neutralise(error or "")]
         self.sink.write(rfc4180_line(cells))
 
 
