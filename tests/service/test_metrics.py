@@ -180,9 +180,17 @@ def _classify(port: int, body: bytes) -> int:
         connection.close()
 
 
+def _served_by(log: Path) -> set[str]:
+    """The pids of the workers that logged a classify request so far."""
+    text = log.read_text(errors="replace")
+    return set(re.findall(r"\[(\d+)\] INFO rolelens\.request: POST /api/v1/classify", text))
+
+
 @pytest.mark.slow
 def test_metrics_add_up_across_gunicorn_workers(home: Path, tmp_path: Path) -> None:
-    port, requests, clients = free_port(), 48, 4
+    # Rounds of 48 requests from 4 clients until both workers have served some: which worker
+    # accepts a connection is the kernel's choice, and on a busy machine one may take a round.
+    port, requests, clients, rounds = free_port(), 48, 4, 10
     env = {**os.environ, "ROLELENS_HOME": str(home)}
     command = [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     log = tmp_path / "server.log"
@@ -197,24 +205,26 @@ def test_metrics_add_up_across_gunicorn_workers(home: Path, tmp_path: Path) -> N
             for _ in range(requests // clients):
                 statuses.append(_classify(port, body))
 
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        for _ in range(rounds):
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if len(_served_by(log)) >= 2:
+                break
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/metrics")
         text = connection.getresponse().read().decode()
         connection.close()
     finally:
         stop(server)
-    assert statuses == [200] * requests
+    assert statuses == [200] * len(statuses) and len(statuses) % requests == 0
     route = {"endpoint": "/api/v1/classify", "method": "POST", "status": "200"}
-    assert value(text, "rolelens_http_requests_total", **route) == requests
+    assert value(text, "rolelens_http_requests_total", **route) == len(statuses)
     assert value(text, "rolelens_batch_rows_total") == 0
     assert value(text, "rolelens_model_info", version=current_version(home)) == 1
     output = log.read_text()
-    served_by = set(re.findall(r"\[(\d+)\] INFO rolelens\.request: POST /api/v1/classify", output))
-    assert len(served_by) >= 2, "one worker took every request: nothing was added up"
+    assert len(_served_by(log)) >= 2, f"one worker took all {len(statuses)} requests"
     folder = re.search(r"files in (\S+)\)", output)
     assert folder is not None and not Path(folder.group(1)).exists()  # private: removed on exit
