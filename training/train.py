@@ -133,13 +133,18 @@ def build_pipeline(params: TrainingParams) -> Pipeline:
     )
 
 
+# Between the parts of a pseudo-posting: a sentence boundary, so no n-gram spans two parts
+# and a pseudo-posting's counts are the sum of its parts' counts.
+PART_JOIN = ". "
+
+
 def pseudo_postings(
     by_label: dict[str, list[str]],
     neutral: Sequence[str],
     count: int,
     rng: np.random.Generator,
     mixed_share: float = 0.2,
-) -> tuple[list[str], list[str], list[bool]]:
+) -> tuple[list[list[str]], list[str], list[bool]]:
     """Synthetic postings: phrases of one role, fewer of the other, neutral sentences.
 
     Args:
@@ -152,25 +157,9 @@ def pseudo_postings(
             the others hold at most a third as many other-role phrases as own ones.
 
     Returns:
-        ``(texts, labels, mixed)``; ``mixed[i]`` says posting ``i`` is a split one.
+        ``(parts, labels, mixed)``: posting ``i`` is ``PART_JOIN.join(parts[i])``, and
+        ``mixed[i]`` says it is a split one.
     """
-    parts, labels, mixed = _pseudo_parts(by_label, neutral, count, rng, mixed_share)
-    return [PART_JOIN.join(p) for p in parts], labels, mixed
-
-
-# Between the parts of a pseudo-posting: a sentence boundary, so no n-gram spans two parts
-# and a pseudo-posting's counts are the sum of its parts' counts.
-PART_JOIN = ". "
-
-
-def _pseudo_parts(
-    by_label: dict[str, list[str]],
-    neutral: Sequence[str],
-    count: int,
-    rng: np.random.Generator,
-    mixed_share: float,
-) -> tuple[list[list[str]], list[str], list[bool]]:
-    """:func:`pseudo_postings` before its parts are joined into texts."""
     postings, labels, mixed = [], [], []
     for i in range(count):
         label = LABELS[i % 2]
@@ -241,17 +230,12 @@ def _fit(
     return pipeline
 
 
-def _scored(pipeline: Pipeline, texts: Sequence[str]) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Each text's decision value, and its total weight toward ``classes_[1]`` and toward
-    ``classes_[0]`` (both >= 0), from one transform."""
-    return _weighed(pipeline, pipeline[0].transform(texts))
-
-
 def _scored_parts(
     pipeline: Pipeline, postings: Sequence[Sequence[str]], grams: dict[str, list[str]]
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """:func:`_scored` of ``PART_JOIN.join(parts)`` for each posting's parts, from the
-    parts' counts: each distinct part is read once (``grams`` remembers it across folds),
+    """Each posting's decision value, and its total weight toward ``classes_[1]`` and toward
+    ``classes_[0]`` (both >= 0), as ``transform`` of ``PART_JOIN.join(parts)`` would give, from
+    the parts' counts: each distinct part is read once (``grams`` remembers it across folds),
     not once per posting it appears in. The rows are the vectorizer's own, bit for bit
     (``counted_rows`` repeats its arithmetic; tests compare them with ``transform``)."""
     vectorizer = pipeline[0]
@@ -334,7 +318,7 @@ def _calibrate(
         held: dict[str, list[str]] = {label: [] for label in LABELS}
         for i in test_idx:
             held[labels[i]].append(texts[i])
-        p_parts, p_labels, p_mixed = _pseudo_parts(
+        p_parts, p_labels, p_mixed = pseudo_postings(
             held, neutral, params.pseudo_postings_per_fold, rng, params.pseudo_mixed_share
         )
         decision, positive, negative = _scored_parts(fold, p_parts, grams)

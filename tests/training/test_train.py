@@ -11,7 +11,7 @@ from classifier.labels import DATA_SCIENCE, ML_ENGINEERING, TrainingPhrase
 from tests.classifier.strategies import mixed_text
 from training.errors import TrainingError
 from training.phrases import load_packs, read_neutral
-from training.train import TrainedModel, TrainingParams, pseudo_postings, train
+from training.train import PART_JOIN, TrainedModel, TrainingParams, pseudo_postings, train
 
 SMALL = [
     TrainingPhrase("deploy models to production", ML_ENGINEERING, "test"),
@@ -56,7 +56,8 @@ def test_training_is_repeatable() -> None:
 def test_pseudo_postings_mix_both_roles_and_neutral_text() -> None:
     rng = np.random.default_rng(0)
     by_label = {DATA_SCIENCE: ["ds one", "ds two"], ML_ENGINEERING: ["ml one", "ml two"]}
-    texts, labels, mixed = pseudo_postings(by_label, ["neutral filler"], 400, rng, 0.25)
+    parts, labels, mixed = pseudo_postings(by_label, ["neutral filler"], 400, rng, 0.25)
+    texts = [PART_JOIN.join(p) for p in parts]
     assert labels.count(DATA_SCIENCE) == labels.count(ML_ENGINEERING) == 200
     assert any("neutral filler" in t for t in texts)
     assert 0.15 < sum(mixed) / len(mixed) < 0.35
@@ -128,7 +129,7 @@ def test_calibration_stores_the_clear_balance_limit_and_the_evidence_floor() -> 
 def test_training_and_serving_measure_balance_and_weight_alike() -> None:
     from classifier.model import RoleClassifier, balance_of
     from training.pipeline import to_model
-    from training.train import _scored
+    from training.train import _scored_parts
 
     model = train(load_packs(["seed"]), neutral=read_neutral())
     texts = [
@@ -138,7 +139,8 @@ def test_training_and_serving_measure_balance_and_weight_alike() -> None:
     ]
     card = {"version": "t", "strength_band": model.strength_band, "evidence": model.evidence}
     served = RoleClassifier(to_model(model.pipeline), card, model.phrases).classify_many(texts)
-    _, positive, negative = _scored(model.pipeline, texts)
+    # as training measures a pseudo-posting (here of one part each)
+    _, positive, negative = _scored_parts(model.pipeline, [[t] for t in texts], {})
     balance = balance_of(positive, negative)
     for prediction, p, n, b in zip(served, positive, negative, balance, strict=True):
         assert prediction.evidence.weight == pytest.approx(p + n, abs=1e-4)
@@ -193,9 +195,11 @@ ROLE_WORDS = [
 def test_pseudo_postings_scored_from_their_parts_equal_the_vectorizer_bit_for_bit(
     small_model: TrainedModel, postings: list[list[str]]
 ) -> None:
-    from training.train import PART_JOIN, _scored, _scored_parts
+    from training.train import _scored_parts, _weighed
 
+    pipeline = small_model.pipeline
     texts = [PART_JOIN.join(parts) for parts in postings]
-    from_parts = _scored_parts(small_model.pipeline, postings, {})
-    for ours, vectorizers in zip(from_parts, _scored(small_model.pipeline, texts), strict=True):
+    from_parts = _scored_parts(pipeline, postings, {})
+    transformed = _weighed(pipeline, pipeline[0].transform(texts))
+    for ours, vectorizers in zip(from_parts, transformed, strict=True):
         assert np.array_equal(ours, vectorizers)
