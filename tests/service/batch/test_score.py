@@ -51,6 +51,19 @@ def _csv(texts: list[str]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _batch(home: Path, folder: Path, texts: list[str], output: str, *options: str) -> Path:
+    """``rolelens batch`` of ``texts`` (as a CSV) into ``folder / output``; that file."""
+    source, target = folder / "in.csv", folder / output
+    source.write_bytes(_csv(texts))
+    result = CliRunner().invoke(
+        cli,
+        ["batch", str(source), "-o", str(target), "--quiet", *options],
+        env={"ROLELENS_HOME": str(home)},
+    )
+    assert result.exit_code == 0, result.output
+    return target
+
+
 @pytest.mark.parametrize(
     ("options", "n"),
     [
@@ -68,15 +81,7 @@ def test_the_csv_gives_the_first_key_phrases_of_classify_for_every_fixture_posti
     n: int,
 ) -> None:
     texts = fixture_texts
-    source = tmp_path / "in.csv"
-    source.write_bytes(_csv(texts))
-    target = tmp_path / "out.csv"
-    result = CliRunner().invoke(
-        cli,
-        ["batch", str(source), "-o", str(target), "--quiet", *options],
-        env={"ROLELENS_HOME": str(trained_home)},
-    )
-    assert result.exit_code == 0, result.output
+    target = _batch(trained_home, tmp_path, texts, "out.csv", *options)
     with open(target, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(texts)
@@ -90,15 +95,7 @@ def test_jsonl_lists_the_same_phrases_as_classify(
     trained_home: Path, classifier: RoleClassifier, tmp_path: Path, fixture_texts: list[str]
 ) -> None:
     texts = fixture_texts
-    source = tmp_path / "in.csv"
-    source.write_bytes(_csv(texts))
-    target = tmp_path / "out.jsonl"
-    result = CliRunner().invoke(
-        cli,
-        ["batch", str(source), "-o", str(target), "--quiet", "--key-phrases", "3"],
-        env={"ROLELENS_HOME": str(trained_home)},
-    )
-    assert result.exit_code == 0, result.output
+    target = _batch(trained_home, tmp_path, texts, "out.jsonl", "--key-phrases", "3")
     rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [row["key_phrases"] for row in rows] == [
         first_key_phrases(classifier, text, 3) for text in texts
