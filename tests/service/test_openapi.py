@@ -180,6 +180,16 @@ def test_the_posting_pattern_sees_white_space_as_the_server_does() -> None:
         assert chr(code).isspace() == bool(blank.fullmatch(chr(code))), hex(code)
 
 
+@pytest.mark.parametrize(
+    "text", ["", " ", "\t\n\u3000\x85", "a", "  a", "a  ", " \u2003 x \n", "\u00a0.", "\u200b"]
+)
+def test_the_posting_pattern_holds_exactly_the_texts_the_server_keeps(
+    spec: dict[str, Any], text: str
+) -> None:
+    pattern = spec["components"]["schemas"]["ClassifyRequest"]["properties"]["text"]["pattern"]
+    assert (re.search(pattern, text) is not None) == bool(text.strip())
+
+
 def test_the_csv_column_parameters_are_the_ones_the_server_reads(spec: dict[str, Any]) -> None:
     params = spec["paths"]["/api/v1/classify/batch"]["post"]["parameters"]
     assert [p["name"] for p in params] == list(PARAMETERS)
