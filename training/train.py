@@ -23,7 +23,7 @@ and intercept. The same pseudo-postings set how lopsided a posting's evidence mu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from typing import Any
@@ -202,6 +202,19 @@ def _neutral_scale(x: sparse.csr_matrix, n_labeled: int, params: TrainingParams)
     return scale
 
 
+def _remembering(analyzer: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """``analyzer`` reading each distinct text once: training fits one vectorizer per fold and
+    a last one, on the same phrases and neutral sentences, and scores the same parts again."""
+    grams: dict[str, list[str]] = {}
+
+    def read(text: str) -> list[str]:
+        if text not in grams:
+            grams[text] = analyzer(text)
+        return grams[text]
+
+    return read
+
+
 def _fit(
     pipeline: Pipeline,
     texts: Sequence[str],
@@ -231,22 +244,20 @@ def _fit(
 
 
 def _scored_parts(
-    pipeline: Pipeline, postings: Sequence[Sequence[str]], grams: dict[str, list[str]]
+    pipeline: Pipeline, postings: Sequence[Sequence[str]]
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Each posting's decision value, and its total weight toward ``classes_[1]`` and toward
     ``classes_[0]`` (both >= 0), as ``transform`` of ``PART_JOIN.join(parts)`` would give, from
-    the parts' counts: each distinct part is read once (``grams`` remembers it across folds),
-    not once per posting it appears in. The rows are the vectorizer's own, bit for bit
-    (``counted_rows`` repeats its arithmetic; tests compare them with ``transform``)."""
+    the parts' counts: each distinct part is looked up once, not once per posting it is in.
+    The rows are the vectorizer's own, bit for bit (``counted_rows`` repeats its arithmetic;
+    tests compare them with ``transform``)."""
     vectorizer = pipeline[0]
     vocabulary, analyzer = vectorizer.vocabulary_, vectorizer.analyzer
     ids: dict[str, list[int]] = {}
     for parts in postings:
         for part in parts:
             if part not in ids:
-                if part not in grams:
-                    grams[part] = analyzer(part)
-                ids[part] = [vocabulary.get(gram, -1) for gram in grams[part]]
+                ids[part] = [vocabulary.get(gram, -1) for gram in analyzer(part)]
     per_posting = [[i for part in parts for i in ids[part] if i >= 0] for parts in postings]
     doc = np.repeat(np.arange(len(postings)), [len(found) for found in per_posting])
     features = np.fromiter(chain.from_iterable(per_posting), np.int64, len(doc))
@@ -313,7 +324,6 @@ def _calibrate(
     """
     rng = np.random.default_rng(params.random_state)
     decisions, truth, positives, negatives, mixed = [], [], [], [], []
-    grams: dict[str, list[str]] = {}
     for fold, test_idx in folds:
         held: dict[str, list[str]] = {label: [] for label in LABELS}
         for i in test_idx:
@@ -321,7 +331,7 @@ def _calibrate(
         p_parts, p_labels, p_mixed = pseudo_postings(
             held, neutral, params.pseudo_postings_per_fold, rng, params.pseudo_mixed_share
         )
-        decision, positive, negative = _scored_parts(fold, p_parts, grams)
+        decision, positive, negative = _scored_parts(fold, p_parts)
         decisions.append(decision)
         positives.append(positive)
         negatives.append(negative)
@@ -381,10 +391,13 @@ def train(
                 f"{labels.count(label)}; add some with `rolelens phrases add`"
             )
     pipeline = build_pipeline(params)
-    analyzer = pipeline[0].build_analyzer()
+    vectorizer = pipeline[0]
+    analyzer, vectorizer.analyzer = vectorizer.analyzer, _remembering(vectorizer.analyzer)
     for label in LABELS:
         if not any(
-            analyzer(text) for text, given in zip(texts, labels, strict=True) if given == label
+            vectorizer.analyzer(text)
+            for text, given in zip(texts, labels, strict=True)
+            if given == label
         ):
             raise TrainingError(
                 f"the phrases labeled {label!r} hold no word the model can use (only stop "
@@ -415,6 +428,7 @@ def train(
         logreg = pipeline[-1]
         logreg.coef_ = logreg.coef_ * fitted.scale
         logreg.intercept_ = logreg.intercept_ * fitted.scale + fitted.shift
+    vectorizer.analyzer = analyzer  # the model keeps the plain, picklable one
     weights = np.abs(pipeline[-1].coef_[0])
     evidence["role_weight"] = float(np.quantile(weights, params.role_weight_quantile))
     return TrainedModel(pipeline, tuple(phrases), params, metrics, calibration, evidence, band)

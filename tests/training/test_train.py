@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
+from collections import Counter
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.labels import DATA_SCIENCE, ML_ENGINEERING, TrainingPhrase
+from classifier.reading import Analyzer
 from tests.classifier.strategies import mixed_text
 from training.errors import TrainingError
 from training.phrases import load_packs, read_neutral
@@ -51,6 +55,24 @@ def test_training_is_repeatable() -> None:
     first = train(SMALL, TrainingParams(pseudo_postings_per_fold=20))
     second = train(SMALL, TrainingParams(pseudo_postings_per_fold=20))
     assert np.array_equal(first.pipeline[-1].coef_, second.pipeline[-1].coef_)
+
+
+def test_training_reads_each_text_once_and_the_model_keeps_the_plain_analyzer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five folds, the last fit and the calibration all see the same phrases: one read each."""
+    read: list[str] = []
+    plain = Analyzer.__call__
+
+    def counted(self: Analyzer, text: str) -> list[str]:
+        read.append(text)
+        return plain(self, text)
+
+    monkeypatch.setattr(Analyzer, "__call__", counted)
+    model = train(SMALL * 2, TrainingParams(pseudo_postings_per_fold=20), ["a team of people"])
+    assert Counter(read) == Counter([p.text for p in SMALL] + ["a team of people"])
+    assert type(model.pipeline[0].analyzer) is Analyzer
+    assert pickle.loads(pickle.dumps(model.pipeline)).predict(["deploy models"]) == [ML_ENGINEERING]
 
 
 def test_pseudo_postings_mix_both_roles_and_neutral_text() -> None:
@@ -140,7 +162,7 @@ def test_training_and_serving_measure_balance_and_weight_alike() -> None:
     card = {"version": "t", "strength_band": model.strength_band, "evidence": model.evidence}
     served = RoleClassifier(to_model(model.pipeline), card, model.phrases).classify_many(texts)
     # as training measures a pseudo-posting (here of one part each)
-    _, positive, negative = _scored_parts(model.pipeline, [[t] for t in texts], {})
+    _, positive, negative = _scored_parts(model.pipeline, [[t] for t in texts])
     balance = balance_of(positive, negative)
     for prediction, p, n, b in zip(served, positive, negative, balance, strict=True):
         assert prediction.evidence.weight == pytest.approx(p + n, abs=1e-4)
@@ -199,7 +221,7 @@ def test_pseudo_postings_scored_from_their_parts_equal_the_vectorizer_bit_for_bi
 
     pipeline = small_model.pipeline
     texts = [PART_JOIN.join(parts) for parts in postings]
-    from_parts = _scored_parts(pipeline, postings, {})
+    from_parts = _scored_parts(pipeline, postings)
     transformed = _weighed(pipeline, pipeline[0].transform(texts))
     for ours, vectorizers in zip(from_parts, transformed, strict=True):
         assert np.array_equal(ours, vectorizers)
