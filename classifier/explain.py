@@ -167,7 +167,7 @@ def _same_wording(
     distinct[1:] = pairs[1:] != pairs[:-1]
     phrase, terms = np.divmod(pairs[distinct], width)
     bounds = phrase.searchsorted(np.arange(count + 1))
-    lengths = bounds[1:] - bounds[:-1]
+    lengths = np.diff(bounds)
     # Number the feature sequences one position at a time: after position j, phrases with
     # equal keys and more than j features are of one posting and share their first j + 1
     # features. A phrase's key stays as it was after its last feature. The longer phrases'
@@ -175,13 +175,11 @@ def _same_wording(
     # at the end, the keys are renumbered and joined with the lengths, which tell apart
     # phrases whose different features gave the same key.
     alive, key = np.arange(count), phrase_doc.copy()
-    bound = int(phrase_doc.max(initial=0)) + 1
     for j in range(int(lengths.max(initial=0))):
         alive = alive[lengths[alive] > j]
-        if bound * width >= 2**62:
-            key[alive], bound = _numbered(key[alive])[0], len(alive)
+        if int(key[alive].max()) >= 2**62 // width:
+            key[alive] = _numbered(key[alive])[0]
         key[alive] = key[alive] * width + terms[bounds[alive] + j]
-        bound *= width
     group, examples = _numbered(_numbered(key)[0] * (len(terms) + 1) + lengths)
     return group, examples, terms, bounds
 
