@@ -25,7 +25,7 @@ from service.batch.decode import DecodedLines
 from service.batch.read import Record, TableReader, default_text_column, find_column
 from service.batch.score import ScoredRow, Scorer
 from service.batch.summary import BatchSummary
-from service.batch.write import make_writer
+from service.batch.write import CsvWriter, JsonlWriter
 
 Progress = Callable[[int, int], None]
 _WORKER_SCORER: Scorer | None = None  # in worker processes only, set by _install
@@ -183,7 +183,8 @@ class BatchRun:
         table, scorer, options = self.table, self.scorer, self.options
         output_format = options.output_format or table.reader.format
         buffer = io.StringIO(newline="")
-        writer = make_writer(output_format, buffer, table.reader.columns, scorer.version)
+        kind = JsonlWriter if output_format == "jsonl" else CsvWriter
+        writer = kind(buffer, table.reader.columns, scorer.version)
         summary = BatchSummary(
             input_format=table.reader.format,
             output_format=output_format,
