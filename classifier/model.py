@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifier.artifacts import LoadedVersion, load_current, load_version
+from classifier.artifacts import load_current, load_version
 from classifier.errors import ArtifactError, InvalidPosting
 from classifier.explain import explain
 from classifier.labels import LABELS, NEITHER, TrainingPhrase
@@ -114,11 +114,6 @@ class RoleClassifier:
         return reading, counted_rows(reading.doc, reading.features, *counts)
 
     @classmethod
-    def from_loaded(cls, loaded: LoadedVersion) -> RoleClassifier:
-        """Build from a verified registry version."""
-        return cls(loaded.model, loaded.card, loaded.phrases)
-
-    @classmethod
     def from_registry(cls, home: Path, version: str | None = None) -> RoleClassifier:
         """Load ``version`` (default: the serving one) from the registry under ``home``.
 
@@ -128,7 +123,7 @@ class RoleClassifier:
                 probe texts).
         """
         loaded = load_current(home) if version is None else load_version(home, version)
-        return cls.from_loaded(loaded)
+        return cls(loaded.model, loaded.card, loaded.phrases)
 
     def smoke_test(self) -> None:
         """Classify a few fixed texts; raise if the answers are malformed.

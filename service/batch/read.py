@@ -62,10 +62,7 @@ def unique_names(names: Sequence[str]) -> list[str]:
 
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter the header line uses most outside quotes (``,`` when none is used)."""
-    bare = QUOTED.sub("", header_line)
-    counts = [(bare.count(d), -position, d) for position, d in enumerate(DELIMITERS)]
-    best = max(counts)
-    return best[2] if best[0] else ","
+    return max(DELIMITERS, key=QUOTED.sub("", header_line).count)  # the first of equals
 
 
 def find_column(columns: Sequence[str], wanted: str | None, option: str) -> str | None:
