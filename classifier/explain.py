@@ -79,8 +79,23 @@ def explain(
     cluster_weight = np.bincount(cluster, weights=share, minlength=len(heads)).astype(float)
     covered = np.bincount(cluster_doc, weights=tails - heads + 1, minlength=texts).astype(int)
 
-    # 2. Adjacent clusters pushing the same way join into one phrase.
-    starts_phrase = ~_joins(reading, heads, tails, cluster_weight)
+    # 2. Adjacent clusters pushing the same way join into one phrase: cluster c continues the
+    # phrase of cluster c - 1 when their kept tokens are consecutive, in one segment, and
+    # only stop words and spaces lie between them.
+    joins = np.zeros(len(heads), dtype=bool)
+    segments, sign = reading.segments, np.sign(cluster_weight)
+    after, before = heads[1:], tails[:-1]
+    joins[1:] = (
+        (after == before + 1)
+        & (segments[after] == segments[before])
+        & (sign[1:] == sign[:-1])
+        & (sign[1:] != 0)
+    )
+    found = np.flatnonzero(joins[1:])
+    ends, starts = reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist()
+    tight, text = _TIGHT.fullmatch, reading.text
+    joins[found + 1] = [tight(text, a, b) is not None for a, b in zip(ends, starts, strict=True)]
+    starts_phrase = ~joins
     phrase_first, phrase_doc = heads[starts_phrase], cluster_doc[starts_phrase]
     phrase_last = np.maximum.reduceat(tails, starts_phrase.nonzero()[0])
     phrase = (starts_phrase.cumsum() - 1)[cluster]
@@ -111,7 +126,7 @@ def explain(
     term_first = term_bounds[example[chosen]]
     term_count = term_bounds[example[chosen] + 1] - term_first
     names = [feature_names[i] for i in terms[ranges(term_first, term_count)].tolist()]
-    text, begins_list, ends_list = reading.text, begins.tolist(), ends.tolist()
+    begins_list, ends_list = begins.tolist(), ends.tolist()
     negative, positive = classes
     phrases, at, held = [], 0, 0
     for size, count, w in zip(
@@ -129,26 +144,6 @@ def explain(
         at, held = at + size, held + count
     bounds = np.searchsorted(group_doc[chosen], np.arange(texts + 1)).tolist()
     return [tuple(phrases[a:b]) for a, b in pairwise(bounds)], covered
-
-
-def _joins(
-    reading: Reading, heads: IntArray, tails: IntArray, weight: npt.NDArray[np.float64]
-) -> BoolArray:
-    """``joins[c]``: cluster ``c`` continues the phrase of cluster ``c - 1``."""
-    joins = np.zeros(len(heads), dtype=bool)
-    segments, sign = reading.segments, np.sign(weight)
-    after, before = heads[1:], tails[:-1]
-    joins[1:] = (
-        (after == before + 1)
-        & (segments[after] == segments[before])
-        & (sign[1:] == sign[:-1])
-        & (sign[1:] != 0)
-    )
-    found = np.flatnonzero(joins[1:])
-    ends, starts = reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist()
-    tight, text = _TIGHT.fullmatch, reading.text  # the gap: only stop words and spaces
-    joins[found + 1] = [tight(text, a, b) is not None for a, b in zip(ends, starts, strict=True)]
-    return joins
 
 
 def _same_wording(

@@ -60,11 +60,6 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return list(seen)
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """The delimiter the header line uses most outside quotes (``,`` when none is used)."""
-    return max(DELIMITERS, key=QUOTED.sub("", header_line).count)  # the first of equals
-
-
 def find_column(columns: Sequence[str], wanted: str | None, option: str) -> str | None:
     """The column named ``wanted`` (exactly, else ignoring case and spaces); None if not asked.
 
@@ -123,7 +118,9 @@ class TableReader:
         self._lines = itertools.chain([first], lines)
         if fmt == "csv":
             csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-            self._csv = csv.reader(self._lines, delimiter=sniff_delimiter(first))
+            # The delimiter the header uses most outside quotes; the first (",") when none.
+            delimiter = max(DELIMITERS, key=QUOTED.sub("", first).count)
+            self._csv = csv.reader(self._lines, delimiter=delimiter)
             try:
                 header = next(self._csv)
             except csv.Error as exc:  # e.g. a lone carriage return inside the header
