@@ -127,21 +127,19 @@ def explain(
     term_count = term_bounds[example[chosen] + 1] - term_first
     names = [feature_names[i] for i in terms[ranges(term_first, term_count)].tolist()]
     begins_list, ends_list = begins.tolist(), ends.tolist()
+    span_at = pairwise([0, *sizes[chosen].cumsum().tolist()])
+    term_at = pairwise([0, *term_count.cumsum().tolist()])
     negative, positive = classes
-    phrases, at, held = [], 0, 0
-    for size, count, w in zip(
-        sizes[chosen].tolist(), term_count.tolist(), weight[chosen].tolist(), strict=True
-    ):
-        phrases.append(
-            Phrase(
-                text=text[begins_list[at] : ends_list[at]],
-                weight=w,
-                toward=positive if w > 0 else negative,
-                spans=tuple(spans[at : at + size]),
-                terms=tuple(names[held : held + count]),
-            )
+    phrases = [
+        Phrase(
+            text=text[begins_list[a] : ends_list[a]],
+            weight=w,
+            toward=positive if w > 0 else negative,
+            spans=tuple(spans[a:b]),
+            terms=tuple(names[c:d]),
         )
-        at, held = at + size, held + count
+        for (a, b), (c, d), w in zip(span_at, term_at, weight[chosen].tolist(), strict=True)
+    ]
     bounds = np.searchsorted(group_doc[chosen], np.arange(texts + 1)).tolist()
     return [tuple(phrases[a:b]) for a, b in pairwise(bounds)], covered
 

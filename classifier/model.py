@@ -180,10 +180,8 @@ class RoleClassifier:
             self.max_phrases if key_phrases is None else key_phrases,
             self.max_phrases if counter_phrases is None else counter_phrases,
         )
-        results: list[Prediction] = []
-        for begin in range(0, len(batch), chunk_size):
-            results.extend(self._classify_chunk(batch[begin : begin + chunk_size], limits, similar))
-        return results
+        chunks = (batch[at : at + chunk_size] for at in range(0, len(batch), chunk_size))
+        return [p for chunk in chunks for p in self._classify_chunk(chunk, limits, similar)]
 
     def _classify_chunk(
         self, texts: list[str], limits: tuple[int, int], similar: bool

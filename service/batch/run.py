@@ -28,6 +28,7 @@ from service.batch.summary import BatchSummary
 from service.batch.write import CsvWriter, JsonlWriter
 
 Progress = Callable[[int, int], None]
+Item = tuple[Record, str | None, str | None]  # a record, and its text to score or its error
 _WORKER_SCORER: Scorer | None = None  # in worker processes only, set by _install
 
 
@@ -111,15 +112,6 @@ def table_of(lines: Lines, reader: Reader, options: BatchOptions) -> Table:
     )
 
 
-@dataclass
-class Chunk:
-    """Consecutive records, the error that stops each (or None), and the texts to score."""
-
-    records: list[Record]
-    errors: list[str | None]
-    texts: list[str]
-
-
 def _posting(record: Record, table: Table, max_chars: int | None) -> tuple[str | None, str | None]:
     """The text to classify for ``record``, or the error that stops it."""
     values = record.values
@@ -139,21 +131,19 @@ def _posting(record: Record, table: Table, max_chars: int | None) -> tuple[str |
     return text, None
 
 
-def chunks(table: Table, options: BatchOptions) -> Iterator[Chunk]:
-    """The records of ``table`` in chunks of ``options.chunk_rows``, or fewer once their
-    texts reach ``options.chunk_chars`` characters."""
-    chunk, held = Chunk([], [], []), 0
+def chunks(table: Table, options: BatchOptions) -> Iterator[list[Item]]:
+    """The records of ``table``, each with its text or its error, in chunks of
+    ``options.chunk_rows``, or fewer once their texts reach ``options.chunk_chars`` characters."""
+    chunk: list[Item] = []
+    held = 0
     for record in table.reader:
         text, error = _posting(record, table, options.max_chars)
-        chunk.records.append(record)
-        chunk.errors.append(error)
-        if text is not None:
-            chunk.texts.append(text)
-            held += len(text)
-        if len(chunk.records) >= options.chunk_rows or held >= options.chunk_chars:
+        chunk.append((record, text, error))
+        held += len(text or "")
+        if len(chunk) >= options.chunk_rows or held >= options.chunk_chars:
             yield chunk
-            chunk, held = Chunk([], [], []), 0
-    if chunk.records:
+            chunk, held = [], 0
+    if chunk:
         yield chunk
 
 
@@ -199,10 +189,10 @@ class BatchRun:
             done.set_result(scorer.score(texts))
             return done
 
-        def drain(chunk: Chunk, future: Future[list[ScoredRow]]) -> str:
+        def drain(chunk: list[Item], future: Future[list[ScoredRow]]) -> str:
             """Write each record of ``chunk`` with its result (one per text) or its error."""
             scored = iter(future.result())
-            for record, error in zip(chunk.records, chunk.errors, strict=True):
+            for record, _, error in chunk:
                 summary.rows_read += 1
                 if error is not None:
                     summary.error(record, error, table.id_column)
@@ -217,13 +207,13 @@ class BatchRun:
                 self.progress(summary.rows_read, table.lines.bytes_read)
             return _take(buffer)
 
-        pending: deque[tuple[Chunk, Future[list[ScoredRow]]]] = deque()
+        pending: deque[tuple[list[Item], Future[list[ScoredRow]]]] = deque()
         try:
             header = _take(buffer)
             if header:
                 yield header
             for chunk in chunks(table, options):
-                pending.append((chunk, submit(chunk.texts)))
+                pending.append((chunk, submit([text for _, text, _ in chunk if text is not None])))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())
             while pending:
