@@ -89,7 +89,6 @@ class DecodedLines:
     """
 
     def __init__(self, stream: BinaryIO, name: str = "input", block_size: int = BLOCK) -> None:
-        self.stream = stream
         self.name = name
         self.block_size = block_size
         self._source = _Source(b"", stream)
@@ -109,7 +108,7 @@ class DecodedLines:
         return f"cp1252 (the bytes are not UTF-8 from byte {at:,} on)"
 
     def __iter__(self) -> Iterator[str]:
-        head = self.stream.read(max(self.block_size, HEAD))
+        head = self._source.stream.read(max(self.block_size, HEAD))
         codec, errors = "utf-8", CP1252_FALLBACK
         for bom, name, label in BOMS:
             if head.startswith(bom):

@@ -78,20 +78,6 @@ def _upload(request: Request) -> tuple[bytes, str | None]:
     return data, name
 
 
-def _options(request: Request) -> BatchOptions:
-    unknown = sorted(set(request.args) - set(PARAMETERS))
-    if unknown:
-        raise ApiProblem(
-            422,
-            "invalid_field",
-            f"unknown query parameter {unknown[0]}; parameters are: {', '.join(PARAMETERS)}",
-            field=unknown[0],
-        )
-    text, title, ident = (request.args.get(name) or None for name in PARAMETERS)
-    max_chars = int(current_app.config["MAX_POSTING_CHARS"])
-    return BatchOptions(text, title, ident, input_format="csv", jobs=1, max_chars=max_chars)
-
-
 def _open(data: bytes, options: BatchOptions, name: str) -> Table:
     """The table with its columns settled; 422 with the columns listed when unusable."""
     try:
@@ -116,7 +102,17 @@ def download_name(upload_name: str | None) -> str:
 def classify_table(request: Request, serving: Callable[[], RoleClassifier]) -> Response:
     """Answer a CSV upload with the classified CSV (streamed) or JSON, as ``Accept`` prefers."""
     data, upload_name = _upload(request)
-    options = _options(request)
+    unknown = sorted(set(request.args) - set(PARAMETERS))
+    if unknown:
+        raise ApiProblem(
+            422,
+            "invalid_field",
+            f"unknown query parameter {unknown[0]}; parameters are: {', '.join(PARAMETERS)}",
+            field=unknown[0],
+        )
+    text, title, ident = (request.args.get(name) or None for name in PARAMETERS)
+    max_chars = int(current_app.config["MAX_POSTING_CHARS"])
+    options = BatchOptions(text, title, ident, input_format="csv", jobs=1, max_chars=max_chars)
     name = upload_name or "the CSV body"
     limit = int(current_app.config["MAX_BATCH_ROWS"])
     if sum(1 for _ in islice(_open(data, options, name).reader, limit + 1)) > limit:
