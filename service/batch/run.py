@@ -29,6 +29,7 @@ from service.batch.write import CsvWriter, JsonlWriter
 
 Progress = Callable[[int, int], None]
 Item = tuple[Record, str | None, str | None]  # a record, and its text to score or its error
+Scored = list[ScoredRow] | Future[list[ScoredRow]]  # a chunk's results, or a worker's promise
 _WORKER_SCORER: Scorer | None = None  # in worker processes only, set by _install
 
 
@@ -182,16 +183,9 @@ class BatchRun:
         )
         pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
 
-        def submit(texts: list[str]) -> Future[list[ScoredRow]]:
-            if pool is not None:
-                return pool.submit(score_in_worker, texts)
-            done: Future[list[ScoredRow]] = Future()
-            done.set_result(scorer.score(texts))
-            return done
-
-        def drain(chunk: list[Item], future: Future[list[ScoredRow]]) -> str:
+        def drain(chunk: list[Item], results: Scored) -> str:
             """Write each record of ``chunk`` with its result (one per text) or its error."""
-            scored = iter(future.result())
+            scored = iter(results.result() if isinstance(results, Future) else results)
             for record, _, error in chunk:
                 summary.rows_read += 1
                 if error is not None:
@@ -207,13 +201,15 @@ class BatchRun:
                 self.progress(summary.rows_read, table.lines.bytes_read)
             return _take(buffer)
 
-        pending: deque[tuple[list[Item], Future[list[ScoredRow]]]] = deque()
+        pending: deque[tuple[list[Item], Scored]] = deque()
         try:
             header = _take(buffer)
             if header:
                 yield header
             for chunk in chunks(table, options):
-                pending.append((chunk, submit([text for _, text, _ in chunk if text is not None])))
+                texts = [text for _, text, _ in chunk if text is not None]
+                scored = pool.submit(score_in_worker, texts) if pool else scorer.score(texts)
+                pending.append((chunk, scored))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())
             while pending:
