@@ -34,7 +34,6 @@ from classifier.reading import IntArray, Reading, ranges
 # Only word characters and spaces: what may lie between two words of one phrase (tokens in
 # such a gap are stop words, as the kept tokens are consecutive).
 _TIGHT = re.compile(r"[\w\s]*")
-BoolArray = npt.NDArray[np.bool_]
 
 
 def explain(
@@ -42,7 +41,7 @@ def explain(
     share: npt.NDArray[np.float64],
     feature_names: Sequence[str],
     classes: tuple[str, str],
-    leaning: BoolArray,
+    leaning: npt.NDArray[np.bool_],
     limits: tuple[int, int],
 ) -> tuple[list[tuple[Phrase, ...]], IntArray]:
     """Map each posting's feature contributions back to phrases of its text.

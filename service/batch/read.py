@@ -145,9 +145,7 @@ class TableReader:
         return self._csv_records() if self.format == "csv" else self._json_records()
 
     def _csv_records(self) -> Iterator[Record]:
-        columns = self.columns
-        width = len(columns)
-        number = 0
+        columns, width, number = self.columns, len(self.columns), 0
         while True:
             try:
                 row = next(self._csv)

@@ -262,7 +262,6 @@ def run_batch(
     """Run :class:`BatchRun` (same arguments) into ``sink``, a text stream (CSV wants
     ``newline=""``), and return its summary: counts, timings and the encoding read."""
     run = BatchRun(table, scorer, options, progress)
-    for piece in run:
-        sink.write(piece)
+    sink.writelines(run)
     assert run.summary is not None  # set when the iteration above ends
     return run.summary

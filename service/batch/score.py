@@ -79,8 +79,7 @@ class Scorer:
     def __reduce__(self) -> tuple[Any, ...]:
         if self.source is None:
             return (Scorer, (self.classifier, self.key_phrases))
-        home, version = self.source
-        return (Scorer.from_registry, (home, version, self.key_phrases))
+        return (Scorer.from_registry, (*self.source, self.key_phrases))
 
     def score(self, texts: Sequence[str]) -> list[ScoredRow]:
         """Score a chunk of postings.

@@ -86,9 +86,8 @@ class CsvWriter:
         self.columns = list(columns)
         self.model_version = neutralise(model_version)
         names = output_names(columns)
-        sink.write(
-            rfc4180_line([neutralise(names[c]) for c in self.columns] + list(RESULT_COLUMNS))
-        )
+        header = [neutralise(names[c]) for c in self.columns] + list(RESULT_COLUMNS)
+        sink.write(rfc4180_line(header))
 
     def write(self, record: Record, result: ScoredRow | None, error: str | None) -> None:
         """Write one row: input cells, then the result columns."""
