@@ -85,9 +85,8 @@ def _open(data: bytes, options: BatchOptions, name: str) -> Table:
     except UnusableInput as exc:
         detail = str(exc)
         for option in PARAMETERS:
-            detail = detail.replace(
-                "--" + option.replace("_", "-"), f"the {option} query parameter"
-            )
+            flag = "--" + option.replace("_", "-")
+            detail = detail.replace(flag, f"the {option} query parameter")
         raise ApiProblem(422, "unusable_input", detail) from None
 
 
