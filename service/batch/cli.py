@@ -128,8 +128,7 @@ def _summary(summary: BatchSummary, target: str) -> str:
         f"{summary.elapsed:.1f} s, {summary.rows_per_second:,.0f} rows/s; "
         f"written to {'stdout' if target == '-' else target}",
     ]
-    lines += [f"  {line}" for line in summary.first_errors]
-    return "\n".join(lines)
+    return "\n".join(lines + [f"  {line}" for line in summary.first_errors])
 
 
 def _run(
