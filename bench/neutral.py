@@ -58,9 +58,9 @@ def main() -> None:
         report = score_predictions(labels, classifier.classify_many(texts))
         neither = sum(p.verdict == NEITHER for p in classifier.classify_many(others))
         weights = " ".join(
-            f"{word} {classifier.coef[classifier.vocabulary[word]]:+.2f}"
+            f"{word} {classifier.coef[classifier.model.features.index(word)]:+.2f}"
             for word in SHARED_WORDS
-            if word in classifier.vocabulary
+            if word in classifier.model.features
         )
         print(
             f"{name:<36} {report.macro_f1:>6.3f} {report.roc_auc or 0:>6.3f} "

@@ -62,11 +62,8 @@ def models_dir(home: Path) -> Path:
 
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def version_dir(home: Path, version: str) -> Path:

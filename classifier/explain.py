@@ -34,7 +34,6 @@ from classifier.reading import IntArray, Reading, ranges
 # Only word characters and spaces: what may lie between two words of one phrase (tokens in
 # such a gap are stop words, as the kept tokens are consecutive).
 _TIGHT = re.compile(r"[\w\s]*")
-BoolArray = npt.NDArray[np.bool_]
 
 
 def explain(
@@ -42,7 +41,7 @@ def explain(
     share: npt.NDArray[np.float64],
     feature_names: Sequence[str],
     classes: tuple[str, str],
-    leaning: BoolArray,
+    leaning: npt.NDArray[np.bool_],
     limits: tuple[int, int],
 ) -> tuple[list[tuple[Phrase, ...]], IntArray]:
     """Map each posting's feature contributions back to phrases of its text.
@@ -79,8 +78,23 @@ def explain(
     cluster_weight = np.bincount(cluster, weights=share, minlength=len(heads)).astype(float)
     covered = np.bincount(cluster_doc, weights=tails - heads + 1, minlength=texts).astype(int)
 
-    # 2. Adjacent clusters pushing the same way join into one phrase.
-    starts_phrase = ~_joins(reading, heads, tails, cluster_weight)
+    # 2. Adjacent clusters pushing the same way join into one phrase: cluster c continues the
+    # phrase of cluster c - 1 when their kept tokens are consecutive, in one segment, and
+    # only stop words and spaces lie between them.
+    joins = np.zeros(len(heads), dtype=bool)
+    segments, sign = reading.segments, np.sign(cluster_weight)
+    after, before = heads[1:], tails[:-1]
+    joins[1:] = (
+        (after == before + 1)
+        & (segments[after] == segments[before])
+        & (sign[1:] == sign[:-1])
+        & (sign[1:] != 0)
+    )
+    found = np.flatnonzero(joins[1:])
+    ends, starts = reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist()
+    tight, text = _TIGHT.fullmatch, reading.text
+    joins[found + 1] = [tight(text, a, b) is not None for a, b in zip(ends, starts, strict=True)]
+    starts_phrase = ~joins
     phrase_first, phrase_doc = heads[starts_phrase], cluster_doc[starts_phrase]
     phrase_last = np.maximum.reduceat(tails, starts_phrase.nonzero()[0])
     phrase = (starts_phrase.cumsum() - 1)[cluster]
@@ -111,44 +125,22 @@ def explain(
     term_first = term_bounds[example[chosen]]
     term_count = term_bounds[example[chosen] + 1] - term_first
     names = [feature_names[i] for i in terms[ranges(term_first, term_count)].tolist()]
-    text, begins_list, ends_list = reading.text, begins.tolist(), ends.tolist()
+    begins_list, ends_list = begins.tolist(), ends.tolist()
+    span_at = pairwise([0, *sizes[chosen].cumsum().tolist()])
+    term_at = pairwise([0, *term_count.cumsum().tolist()])
     negative, positive = classes
-    phrases, at, held = [], 0, 0
-    for size, count, w in zip(
-        sizes[chosen].tolist(), term_count.tolist(), weight[chosen].tolist(), strict=True
-    ):
-        phrases.append(
-            Phrase(
-                text=text[begins_list[at] : ends_list[at]],
-                weight=w,
-                toward=positive if w > 0 else negative,
-                spans=tuple(spans[at : at + size]),
-                terms=tuple(names[held : held + count]),
-            )
+    phrases = [
+        Phrase(
+            text=text[begins_list[a] : ends_list[a]],
+            weight=w,
+            toward=positive if w > 0 else negative,
+            spans=tuple(spans[a:b]),
+            terms=tuple(names[c:d]),
         )
-        at, held = at + size, held + count
+        for (a, b), (c, d), w in zip(span_at, term_at, weight[chosen].tolist(), strict=True)
+    ]
     bounds = np.searchsorted(group_doc[chosen], np.arange(texts + 1)).tolist()
     return [tuple(phrases[a:b]) for a, b in pairwise(bounds)], covered
-
-
-def _joins(
-    reading: Reading, heads: IntArray, tails: IntArray, weight: npt.NDArray[np.float64]
-) -> BoolArray:
-    """``joins[c]``: cluster ``c`` continues the phrase of cluster ``c - 1``."""
-    joins = np.zeros(len(heads), dtype=bool)
-    segments, sign = reading.segments, np.sign(weight)
-    after, before = heads[1:], tails[:-1]
-    joins[1:] = (
-        (after == before + 1)
-        & (segments[after] == segments[before])
-        & (sign[1:] == sign[:-1])
-        & (sign[1:] != 0)
-    )
-    found = np.flatnonzero(joins[1:])
-    ends, starts = reading.ends[before[found]].tolist(), reading.starts[after[found]].tolist()
-    tight, text = _TIGHT.fullmatch, reading.text  # the gap: only stop words and spaces
-    joins[found + 1] = [tight(text, a, b) is not None for a, b in zip(ends, starts, strict=True)]
-    return joins
 
 
 def _same_wording(
@@ -167,7 +159,7 @@ def _same_wording(
     distinct[1:] = pairs[1:] != pairs[:-1]
     phrase, terms = np.divmod(pairs[distinct], width)
     bounds = phrase.searchsorted(np.arange(count + 1))
-    lengths = bounds[1:] - bounds[:-1]
+    lengths = np.diff(bounds)
     # Number the feature sequences one position at a time: after position j, phrases with
     # equal keys and more than j features are of one posting and share their first j + 1
     # features. A phrase's key stays as it was after its last feature. The longer phrases'
@@ -175,13 +167,11 @@ def _same_wording(
     # at the end, the keys are renumbered and joined with the lengths, which tell apart
     # phrases whose different features gave the same key.
     alive, key = np.arange(count), phrase_doc.copy()
-    bound = int(phrase_doc.max(initial=0)) + 1
     for j in range(int(lengths.max(initial=0))):
         alive = alive[lengths[alive] > j]
-        if bound * width >= 2**62:
-            key[alive], bound = _numbered(key[alive])[0], len(alive)
+        if int(key[alive].max()) >= 2**62 // width:
+            key[alive] = _numbered(key[alive])[0]
         key[alive] = key[alive] * width + terms[bounds[alive] + j]
-        bound *= width
     group, examples = _numbered(_numbered(key)[0] * (len(terms) + 1) + lengths)
     return group, examples, terms, bounds
 

@@ -12,21 +12,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifier.artifacts import LoadedVersion, load_current, load_version
+from classifier.artifacts import load_current, load_version
 from classifier.errors import ArtifactError, InvalidPosting
 from classifier.explain import explain
 from classifier.labels import LABELS, NEITHER, TrainingPhrase
 from classifier.prediction import Evidence, Phrase, Prediction, Score, SimilarPhrase
-from classifier.reading import (
-    PROBES,
-    Counted,
-    Reader,
-    Reading,
-    Rows,
-    counted_rows,
-    ranges,
-    same_rows,
-)
+from classifier.reading import PROBES, Counted, Reader, Reading, Rows, counted_rows, ranges
 from classifier.weights import LinearModel
 
 STRENGTHS = ("clear", "moderate", "mixed")
@@ -96,16 +87,11 @@ class RoleClassifier:
         self.version = str(card.get("version", "unversioned"))
         self.classes = model.classes
         self.coef = model.coef
-        self.bias = model.intercept
-        self.vocabulary = model.vocabulary()
-        self.feature_names = model.features
-        self.stop_words = model.analyzer.stop_words
-        self.ngram_range = model.analyzer.ngram_range
-        self.reader = Reader(self.feature_names, model.analyzer)
+        self.reader = Reader(model.features, model.analyzer)
         self.band: dict[str, Any] = card.get("strength_band", DEFAULT_BAND)
         self.evidence_rules: dict[str, float] = card.get("evidence", DEFAULT_EVIDENCE)
         self.max_phrases = max_phrases
-        if not same_rows(self._features(PROBES)[1].rows, self.model.probes):
+        if not self._features(PROBES)[1].rows.same(self.model.probes):
             raise ArtifactError(
                 f"model version {self.version!r}: this rolelens reads the probe texts "
                 "differently from the vectorizer the model was trained with, so its answers "
@@ -128,11 +114,6 @@ class RoleClassifier:
         return reading, counted_rows(reading.doc, reading.features, *counts)
 
     @classmethod
-    def from_loaded(cls, loaded: LoadedVersion) -> RoleClassifier:
-        """Build from a verified registry version."""
-        return cls(loaded.model, loaded.card, loaded.phrases)
-
-    @classmethod
     def from_registry(cls, home: Path, version: str | None = None) -> RoleClassifier:
         """Load ``version`` (default: the serving one) from the registry under ``home``.
 
@@ -142,7 +123,7 @@ class RoleClassifier:
                 probe texts).
         """
         loaded = load_current(home) if version is None else load_version(home, version)
-        return cls.from_loaded(loaded)
+        return cls(loaded.model, loaded.card, loaded.phrases)
 
     def smoke_test(self) -> None:
         """Classify a few fixed texts; raise if the answers are malformed.
@@ -199,10 +180,8 @@ class RoleClassifier:
             self.max_phrases if key_phrases is None else key_phrases,
             self.max_phrases if counter_phrases is None else counter_phrases,
         )
-        results: list[Prediction] = []
-        for begin in range(0, len(batch), chunk_size):
-            results.extend(self._classify_chunk(batch[begin : begin + chunk_size], limits, similar))
-        return results
+        chunks = (batch[at : at + chunk_size] for at in range(0, len(batch), chunk_size))
+        return [p for chunk in chunks for p in self._classify_chunk(chunk, limits, similar)]
 
     def _classify_chunk(
         self, texts: list[str], limits: tuple[int, int], similar: bool
@@ -214,7 +193,7 @@ class RoleClassifier:
         values = data * self.coef[indices]
         rows = np.arange(len(texts)).repeat(indptr[1:] - indptr[:-1])
         sums = np.bincount(rows, weights=values, minlength=len(texts))
-        logits = sums + self.bias
+        logits = sums + self.model.intercept
         with np.errstate(over="ignore"):  # exp overflows to inf for logits below -709: p = 0
             p_positive = 1.0 / (1.0 + np.exp(-logits))
         role_counts = np.bincount(rows, weights=self._role[indices], minlength=len(texts))
@@ -226,7 +205,7 @@ class RoleClassifier:
         balances = balance_of(toward_ml, toward_ds).tolist()
         share = values[counted.entry] / counted.counts[counted.entry]
         phrases, covered = explain(
-            reading, share, self.feature_names, self.classes, p_positive >= 0.5, limits
+            reading, share, self.model.features, self.classes, p_positive >= 0.5, limits
         )
         close = self._similar(counted.rows, rows) if similar else [()] * len(texts)
         negative, positive = self.classes
@@ -247,7 +226,7 @@ class RoleClassifier:
                     # explain() kept the number of phrases asked for each way
                     key_phrases=tuple(x for x in phrases[row] if x.toward == label),
                     counter_phrases=tuple(x for x in phrases[row] if x.toward != label),
-                    score=Score(float(logits[row]), self.bias, float(sums[row])),
+                    score=Score(float(logits[row]), self.model.intercept, float(sums[row])),
                     evidence=evidence,
                     similar_phrases=close[row],
                     model_version=self.version,

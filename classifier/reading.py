@@ -272,6 +272,15 @@ class Rows(NamedTuple):
     indptr: npt.NDArray[np.int32]
     width: int
 
+    def same(self, other: Rows) -> bool:
+        """Whether ``other`` holds the same entries, bit for bit."""
+        return (
+            self.width == other.width
+            and np.array_equal(self.indptr, other.indptr)
+            and np.array_equal(self.indices, other.indices)
+            and np.array_equal(self.data, other.data)
+        )
+
 
 class Counted(NamedTuple):
     """A chunk's TF-IDF rows, and for each feature occurrence its entry and that entry's count."""
@@ -306,13 +315,3 @@ def counted_rows(
     norms[norms == 0.0] = 1.0
     data /= norms.repeat(indptr[1:] - indptr[:-1])
     return Counted(Rows(data, indices, indptr, width), entry.reshape(-1), counts)
-
-
-def same_rows(left: Rows, right: Rows) -> bool:
-    """Whether two sets of rows hold the same entries, bit for bit."""
-    return (
-        left.width == right.width
-        and np.array_equal(left.indptr, right.indptr)
-        and np.array_equal(left.indices, right.indices)
-        and np.array_equal(left.data, right.data)
-    )

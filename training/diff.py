@@ -102,7 +102,7 @@ def _phrase_changes(a: RoleClassifier, b: RoleClassifier) -> tuple[list[PhraseCh
 def _weights(model: RoleClassifier) -> dict[str, float]:
     """Each term's weight toward ml_engineering, whatever the order of ``classes_``."""
     sign = 1.0 if model.classes[1] == ML_ENGINEERING else -1.0
-    return {term: sign * float(w) for term, w in zip(model.feature_names, model.coef, strict=True)}
+    return {term: sign * float(w) for term, w in zip(model.model.features, model.coef, strict=True)}
 
 
 def weight_changes(a: RoleClassifier, b: RoleClassifier, top: int = 20) -> list[WeightChange]:

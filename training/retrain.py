@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier import drift
-from classifier.artifacts import PLOT_FILE, current_version, load_version, read_card
+from classifier.artifacts import PLOT_FILE, current_version, read_card
 from classifier.errors import ModelNotFound, RolelensError
 from classifier.labels import ML_ENGINEERING, SOURCES, TrainingPhrase
 from classifier.model import RoleClassifier
@@ -93,7 +93,7 @@ def verified(home: Path, version: str) -> RoleClassifier:
     Raises:
         ModelNotFound, ArtifactError: the version cannot serve.
     """
-    classifier = RoleClassifier.from_loaded(load_version(home, version))
+    classifier = RoleClassifier.from_registry(home, version)
     classifier.smoke_test()
     return classifier
 

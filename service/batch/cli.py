@@ -15,8 +15,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -76,40 +75,11 @@ def _input(source: str, options: BatchOptions) -> Iterator[tuple[Table, int | No
         yield open_table(handle, options, name=source), os.fstat(handle.fileno()).st_size
 
 
-def _check_target(target: str, source: str) -> Path:
-    path = Path(target)
-    if not path.parent.is_dir():
-        raise BadInput(f"the folder of {target} does not exist; create it or choose another OUT")
-    if source != "-" and path.exists() and path.samefile(source):
-        raise BadInput(f"OUT is the input file {source}; the input is never overwritten")
-    return path
-
-
-@contextlib.contextmanager
-def _output(target: str, source: str) -> Iterator[TextIO]:
-    if target == "-":
-        stream: TextIO = io.TextIOWrapper(
-            sys.stdout.buffer, encoding="utf-8", errors="replace", newline=""
-        )
-        try:
-            yield stream
-        finally:
-            stream.flush()
-            stream.detach()  # type: ignore[attr-defined]
-        return
-    with atomic_text_file(_check_target(target, source)) as stream:
-        yield stream
-
-
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Let SIGTERM unwind like Ctrl-C, so the temporary output file is removed."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
     try:
-        previous = signal.signal(signal.SIGTERM, stop)
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     except ValueError:  # not the main thread (an embedding server): nothing to restore
         yield
         return
@@ -158,21 +128,34 @@ def _summary(summary: BatchSummary, target: str) -> str:
         f"{summary.elapsed:.1f} s, {summary.rows_per_second:,.0f} rows/s; "
         f"written to {'stdout' if target == '-' else target}",
     ]
-    lines += [f"  {line}" for line in summary.first_errors]
-    return "\n".join(lines)
+    return "\n".join(lines + [f"  {line}" for line in summary.first_errors])
 
 
 def _run(
     table: Table, source: str, target: str, scorer: Scorer, options: BatchOptions, bar: _Bar
 ) -> BatchSummary:
-    if (options.output_format or table.reader.format) != "parquet":
-        with _output(target, source) as sink:
-            return run_batch(table, sink, scorer, options, progress=bar)
+    """The batch into ``target``: stdout, or a file that appears whole or not at all."""
+    parquet = (options.output_format or table.reader.format) == "parquet"
     if target == "-":
-        raise BadInput("Parquet output must go to a file, not stdout; give OUT a path")
-    from service.batch.parquet import run_to_parquet  # needs the optional pyarrow
+        if parquet:
+            raise BadInput("Parquet output must go to a file, not stdout; give OUT a path")
+        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="")
+        try:
+            return run_batch(table, stdout, scorer, options, progress=bar)
+        finally:
+            stdout.flush()
+            stdout.detach()
+    path = Path(target)
+    if not path.parent.is_dir():
+        raise BadInput(f"the folder of {target} does not exist; create it or choose another OUT")
+    if source != "-" and path.exists() and path.samefile(source):
+        raise BadInput(f"OUT is the input file {source}; the input is never overwritten")
+    if parquet:
+        from service.batch.parquet import run_to_parquet  # needs the optional pyarrow
 
-    return run_to_parquet(table, _check_target(target, source), scorer, options, progress=bar)
+        return run_to_parquet(table, path, scorer, options, progress=bar)
+    with atomic_text_file(path) as sink:
+        return run_batch(table, sink, scorer, options, progress=bar)
 
 
 @click.command("batch")
@@ -210,7 +193,6 @@ def _run(
 )
 @click.option(
     "--key-phrases",
-    "key_phrases",
     type=click.IntRange(0, MAX_KEY_PHRASES),
     default=KEY_PHRASES,
     show_default=True,

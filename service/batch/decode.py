@@ -89,7 +89,6 @@ class DecodedLines:
     """
 
     def __init__(self, stream: BinaryIO, name: str = "input", block_size: int = BLOCK) -> None:
-        self.stream = stream
         self.name = name
         self.block_size = block_size
         self._source = _Source(b"", stream)
@@ -108,27 +107,24 @@ class DecodedLines:
             return self._label
         return f"cp1252 (the bytes are not UTF-8 from byte {at:,} on)"
 
-    def _check_binary(self, head: bytes) -> None:
-        for magic, what in BINARY_MAGIC.items():
-            if head.startswith(magic):
-                raise UnusableInput(
-                    f"{self.name} is {what}, not a text file; save it as CSV (UTF-8) and retry"
-                )
-        if head.count(0) * 8 > len(head):  # UTF-16 without BOM, or a binary format
-            raise UnusableInput(
-                f"{self.name} holds NUL bytes and no byte order mark, so it is not text this "
-                "tool can read; save it as CSV UTF-8 (or UTF-16 with BOM) and retry"
-            )
-
-    def _wrapper(self) -> io.TextIOWrapper[BinaryIO]:
-        head = self.stream.read(max(self.block_size, HEAD))
+    def __iter__(self) -> Iterator[str]:
+        head = self._source.stream.read(max(self.block_size, HEAD))
         codec, errors = "utf-8", CP1252_FALLBACK
         for bom, name, label in BOMS:
             if head.startswith(bom):
                 codec, errors, self._label = name, "replace", label
                 break
         else:
-            self._check_binary(head[:HEAD])
+            for magic, what in BINARY_MAGIC.items():
+                if head.startswith(magic):
+                    raise UnusableInput(
+                        f"{self.name} is {what}, not a text file; save it as CSV (UTF-8) and retry"
+                    )
+            if head[:HEAD].count(0) * 8 > len(head[:HEAD]):  # UTF-16 without BOM, or binary
+                raise UnusableInput(
+                    f"{self.name} holds NUL bytes and no byte order mark, so it is not text "
+                    "this tool can read; save it as CSV UTF-8 (or UTF-16 with BOM) and retry"
+                )
         codecs.register_error(CP1252_FALLBACK, _cp1252_fallback)  # the same each time
         # A file with \n line ends keeps a lone \r inside its line (the CSV reader then
         # says the row is broken); only files without any \n split at \r (old Mac exports).
@@ -138,7 +134,4 @@ class DecodedLines:
             cast(BinaryIO, self._source), encoding=codec, errors=errors, newline=newline
         )
         text._CHUNK_SIZE = self.block_size  # type: ignore[attr-defined]
-        return text
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._wrapper())
+        return iter(text)

@@ -21,8 +21,8 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import islice
 from pathlib import PurePath
-from typing import Any
 
 from flask import Request, Response, current_app, g, jsonify, stream_with_context
 
@@ -78,20 +78,6 @@ def _upload(request: Request) -> tuple[bytes, str | None]:
     return data, name
 
 
-def _options(request: Request) -> BatchOptions:
-    unknown = sorted(set(request.args) - set(PARAMETERS))
-    if unknown:
-        raise ApiProblem(
-            422,
-            "invalid_field",
-            f"unknown query parameter {unknown[0]}; parameters are: {', '.join(PARAMETERS)}",
-            field=unknown[0],
-        )
-    text, title, ident = (request.args.get(name) or None for name in PARAMETERS)
-    max_chars = int(current_app.config["MAX_POSTING_CHARS"])
-    return BatchOptions(text, title, ident, input_format="csv", jobs=1, max_chars=max_chars)
-
-
 def _open(data: bytes, options: BatchOptions, name: str) -> Table:
     """The table with its columns settled; 422 with the columns listed when unusable."""
     try:
@@ -99,26 +85,9 @@ def _open(data: bytes, options: BatchOptions, name: str) -> Table:
     except UnusableInput as exc:
         detail = str(exc)
         for option in PARAMETERS:
-            detail = detail.replace(
-                "--" + option.replace("_", "-"), f"the {option} query parameter"
-            )
+            flag = "--" + option.replace("_", "-")
+            detail = detail.replace(flag, f"the {option} query parameter")
         raise ApiProblem(422, "unusable_input", detail) from None
-
-
-def _count_rows(data: bytes, options: BatchOptions, name: str, limit: int) -> int:
-    """The number of data rows; 413 as soon as it passes ``limit``."""
-    rows = 0
-    for _ in _open(data, options, name).reader:
-        rows += 1
-        if rows > limit:
-            setting = LIMIT_NAMES["MAX_BATCH_ROWS"]
-            raise limit_problem(
-                setting,
-                limit,
-                f"{name} has more than {limit} rows; the limit is {limit} rows per request "
-                f"({setting} sets it): split the file, or use `rolelens batch` for big files",
-            )
-    return rows
 
 
 def download_name(upload_name: str | None) -> str:
@@ -129,37 +98,41 @@ def download_name(upload_name: str | None) -> str:
     return f"{stem}-classified.csv" if stem else DEFAULT_FILENAME
 
 
-def _csv_response(table: Table, scorer: Scorer, options: BatchOptions, name: str) -> Response:
-    pieces = (piece.encode("utf-8") for piece in BatchRun(table, scorer, options))
-    response = Response(
-        stream_with_context(pieces), mimetype=CSV, content_type=f"{CSV}; charset=utf-8"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def _json_response(table: Table, scorer: Scorer, options: BatchOptions) -> Response:
-    run = BatchRun(table, scorer, replace(options, output_format="jsonl"))
-    results: list[dict[str, Any]] = [
-        json.loads(line) for piece in run for line in piece.splitlines() if line
-    ]
-    return jsonify(
-        model_version=scorer.version,
-        count=len(results),
-        encoding=table.lines.encoding,
-        results=results,
-    )
-
-
 def classify_table(request: Request, serving: Callable[[], RoleClassifier]) -> Response:
     """Answer a CSV upload with the classified CSV (streamed) or JSON, as ``Accept`` prefers."""
     data, upload_name = _upload(request)
-    options = _options(request)
+    unknown = sorted(set(request.args) - set(PARAMETERS))
+    if unknown:
+        raise ApiProblem(
+            422,
+            "invalid_field",
+            f"unknown query parameter {unknown[0]}; parameters are: {', '.join(PARAMETERS)}",
+            field=unknown[0],
+        )
+    text, title, ident = (request.args.get(name) or None for name in PARAMETERS)
+    max_chars = int(current_app.config["MAX_POSTING_CHARS"])
+    options = BatchOptions(text, title, ident, input_format="csv", jobs=1, max_chars=max_chars)
     name = upload_name or "the CSV body"
-    _count_rows(data, options, name, int(current_app.config["MAX_BATCH_ROWS"]))
+    limit = int(current_app.config["MAX_BATCH_ROWS"])
+    if sum(1 for _ in islice(_open(data, options, name).reader, limit + 1)) > limit:
+        setting = LIMIT_NAMES["MAX_BATCH_ROWS"]
+        raise limit_problem(
+            setting,
+            limit,
+            f"{name} has more than {limit} rows; the limit is {limit} rows per request "
+            f"({setting} sets it): split the file, or use `rolelens batch` for big files",
+        )
     table = _open(data, options, name)
     scorer = Scorer(serving())
     g.model_version = scorer.version
     if request.accept_mimetypes.best_match([CSV, JSON], default=CSV) == JSON:
-        return _json_response(table, scorer, options)
-    return _csv_response(table, scorer, options, download_name(upload_name))
+        run = BatchRun(table, scorer, replace(options, output_format="jsonl"))
+        results = [json.loads(line) for piece in run for line in piece.splitlines() if line]
+        encoding = table.lines.encoding
+        return jsonify(
+            model_version=scorer.version, count=len(results), encoding=encoding, results=results
+        )
+    pieces = (piece.encode("utf-8") for piece in BatchRun(table, scorer, options))
+    response = Response(stream_with_context(pieces), content_type=f"{CSV}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{download_name(upload_name)}"'
+    return response

@@ -60,14 +60,6 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return list(seen)
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """The delimiter the header line uses most outside quotes (``,`` when none is used)."""
-    bare = QUOTED.sub("", header_line)
-    counts = [(bare.count(d), -position, d) for position, d in enumerate(DELIMITERS)]
-    best = max(counts)
-    return best[2] if best[0] else ","
-
-
 def find_column(columns: Sequence[str], wanted: str | None, option: str) -> str | None:
     """The column named ``wanted`` (exactly, else ignoring case and spaces); None if not asked.
 
@@ -126,7 +118,9 @@ class TableReader:
         self._lines = itertools.chain([first], lines)
         if fmt == "csv":
             csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-            self._csv = csv.reader(self._lines, delimiter=sniff_delimiter(first))
+            # The delimiter the header uses most outside quotes; the first (",") when none.
+            delimiter = max(DELIMITERS, key=QUOTED.sub("", first).count)
+            self._csv = csv.reader(self._lines, delimiter=delimiter)
             try:
                 header = next(self._csv)
             except csv.Error as exc:  # e.g. a lone carriage return inside the header
@@ -151,9 +145,7 @@ class TableReader:
         return self._csv_records() if self.format == "csv" else self._json_records()
 
     def _csv_records(self) -> Iterator[Record]:
-        columns = self.columns
-        width = len(columns)
-        number = 0
+        columns, width, number = self.columns, len(self.columns), 0
         while True:
             try:
                 row = next(self._csv)

@@ -25,9 +25,11 @@ from service.batch.decode import DecodedLines
 from service.batch.read import Record, TableReader, default_text_column, find_column
 from service.batch.score import ScoredRow, Scorer
 from service.batch.summary import BatchSummary
-from service.batch.write import make_writer
+from service.batch.write import CsvWriter, JsonlWriter
 
 Progress = Callable[[int, int], None]
+Item = tuple[Record, str | None, str | None]  # a record, and its text to score or its error
+Scored = list[ScoredRow] | Future[list[ScoredRow]]  # a chunk's results, or a worker's promise
 _WORKER_SCORER: Scorer | None = None  # in worker processes only, set by _install
 
 
@@ -111,15 +113,6 @@ def table_of(lines: Lines, reader: Reader, options: BatchOptions) -> Table:
     )
 
 
-@dataclass
-class Chunk:
-    """Consecutive records, the error that stops each (or None), and the texts to score."""
-
-    records: list[Record]
-    errors: list[str | None]
-    texts: list[str]
-
-
 def _posting(record: Record, table: Table, max_chars: int | None) -> tuple[str | None, str | None]:
     """The text to classify for ``record``, or the error that stops it."""
     values = record.values
@@ -139,21 +132,19 @@ def _posting(record: Record, table: Table, max_chars: int | None) -> tuple[str |
     return text, None
 
 
-def chunks(table: Table, options: BatchOptions) -> Iterator[Chunk]:
-    """The records of ``table`` in chunks of ``options.chunk_rows``, or fewer once their
-    texts reach ``options.chunk_chars`` characters."""
-    chunk, held = Chunk([], [], []), 0
+def chunks(table: Table, options: BatchOptions) -> Iterator[list[Item]]:
+    """The records of ``table``, each with its text or its error, in chunks of
+    ``options.chunk_rows``, or fewer once their texts reach ``options.chunk_chars`` characters."""
+    chunk: list[Item] = []
+    held = 0
     for record in table.reader:
         text, error = _posting(record, table, options.max_chars)
-        chunk.records.append(record)
-        chunk.errors.append(error)
-        if text is not None:
-            chunk.texts.append(text)
-            held += len(text)
-        if len(chunk.records) >= options.chunk_rows or held >= options.chunk_chars:
+        chunk.append((record, text, error))
+        held += len(text or "")
+        if len(chunk) >= options.chunk_rows or held >= options.chunk_chars:
             yield chunk
-            chunk, held = Chunk([], [], []), 0
-    if chunk.records:
+            chunk, held = [], 0
+    if chunk:
         yield chunk
 
 
@@ -183,7 +174,8 @@ class BatchRun:
         table, scorer, options = self.table, self.scorer, self.options
         output_format = options.output_format or table.reader.format
         buffer = io.StringIO(newline="")
-        writer = make_writer(output_format, buffer, table.reader.columns, scorer.version)
+        kind = JsonlWriter if output_format == "jsonl" else CsvWriter
+        writer = kind(buffer, table.reader.columns, scorer.version)
         summary = BatchSummary(
             input_format=table.reader.format,
             output_format=output_format,
@@ -191,17 +183,10 @@ class BatchRun:
         )
         pool = worker_pool(scorer, options.jobs) if options.jobs > 1 else None
 
-        def submit(texts: list[str]) -> Future[list[ScoredRow]]:
-            if pool is not None:
-                return pool.submit(score_in_worker, texts)
-            done: Future[list[ScoredRow]] = Future()
-            done.set_result(scorer.score(texts))
-            return done
-
-        def drain(chunk: Chunk, future: Future[list[ScoredRow]]) -> str:
+        def drain(chunk: list[Item], results: Scored) -> str:
             """Write each record of ``chunk`` with its result (one per text) or its error."""
-            scored = iter(future.result())
-            for record, error in zip(chunk.records, chunk.errors, strict=True):
+            scored = iter(results.result() if isinstance(results, Future) else results)
+            for record, _, error in chunk:
                 summary.rows_read += 1
                 if error is not None:
                     summary.error(record, error, table.id_column)
@@ -216,13 +201,15 @@ class BatchRun:
                 self.progress(summary.rows_read, table.lines.bytes_read)
             return _take(buffer)
 
-        pending: deque[tuple[Chunk, Future[list[ScoredRow]]]] = deque()
+        pending: deque[tuple[list[Item], Scored]] = deque()
         try:
             header = _take(buffer)
             if header:
                 yield header
             for chunk in chunks(table, options):
-                pending.append((chunk, submit(chunk.texts)))
+                texts = [text for _, text, _ in chunk if text is not None]
+                scored = pool.submit(score_in_worker, texts) if pool else scorer.score(texts)
+                pending.append((chunk, scored))
                 while len(pending) >= 2 * options.jobs:
                     yield drain(*pending.popleft())
             while pending:
@@ -275,7 +262,6 @@ def run_batch(
     """Run :class:`BatchRun` (same arguments) into ``sink``, a text stream (CSV wants
     ``newline=""``), and return its summary: counts, timings and the encoding read."""
     run = BatchRun(table, scorer, options, progress)
-    for piece in run:
-        sink.write(piece)
+    sink.writelines(run)
     assert run.summary is not None  # set when the iteration above ends
     return run.summary

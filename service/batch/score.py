@@ -17,7 +17,6 @@ from classifier.labels import ML_ENGINEERING
 
 if TYPE_CHECKING:  # the model's libraries load with a model, not with this module
     from classifier.model import RoleClassifier
-    from classifier.prediction import Prediction
 
 KEY_PHRASES = 5  # per row, by default
 MAX_KEY_PHRASES = 10  # what one classification lists
@@ -32,17 +31,6 @@ class ScoredRow:
     probability_ml_engineering: float
     strength: str
     key_phrases: tuple[str, ...]
-
-    @classmethod
-    def of(cls, prediction: Prediction, key_phrases: int) -> ScoredRow:
-        """The row for ``prediction``, with its first ``key_phrases`` key phrases."""
-        return cls(
-            prediction.label,
-            prediction.verdict,
-            prediction.probability[ML_ENGINEERING],
-            prediction.strength,
-            tuple(phrase.text for phrase in prediction.key_phrases[:key_phrases]),
-        )
 
 
 class Scorer:
@@ -91,8 +79,7 @@ class Scorer:
     def __reduce__(self) -> tuple[Any, ...]:
         if self.source is None:
             return (Scorer, (self.classifier, self.key_phrases))
-        home, version = self.source
-        return (Scorer.from_registry, (home, version, self.key_phrases))
+        return (Scorer.from_registry, (*self.source, self.key_phrases))
 
     def score(self, texts: Sequence[str]) -> list[ScoredRow]:
         """Score a chunk of postings.
@@ -103,8 +90,13 @@ class Scorer:
         Returns:
             One :class:`ScoredRow` per text, in order.
         """
-        n = self.key_phrases
         predictions = self.classifier.classify_many(
-            texts, key_phrases=n, counter_phrases=0, similar=False
+            texts, key_phrases=self.key_phrases, counter_phrases=0, similar=False
         )
-        return [ScoredRow.of(p, n) for p in predictions]
+        rows = []
+        for p in predictions:
+            phrases = tuple(phrase.text for phrase in p.key_phrases)
+            rows.append(
+                ScoredRow(p.label, p.verdict, p.probability[ML_ENGINEERING], p.strength, phrases)
+            )
+        return rows

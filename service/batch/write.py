@@ -17,7 +17,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 from service.batch.read import Record, unique_names
 from service.batch.score import ScoredRow
@@ -72,13 +72,6 @@ def output_names(columns: Sequence[str]) -> dict[str, str]:
     return dict(zip(columns, unique, strict=True))
 
 
-class Writer(Protocol):
-    """Where :func:`service.batch.run.run_batch` puts each row."""
-
-    def write(self, record: Record, result: ScoredRow | None, error: str | None) -> None:
-        """Write one input record with its result, or with the error that stopped it."""
-
-
 class CsvWriter:
     """Writes rows as spreadsheet-safe CSV.
 
@@ -93,9 +86,8 @@ class CsvWriter:
         self.columns = list(columns)
         self.model_version = neutralise(model_version)
         names = output_names(columns)
-        sink.write(
-            rfc4180_line([neutralise(names[c]) for c in self.columns] + list(RESULT_COLUMNS))
-        )
+        header = [neutralise(names[c]) for c in self.columns] + list(RESULT_COLUMNS)
+        sink.write(rfc4180_line(header))
 
     def write(self, record: Record, result: ScoredRow | None, error: str | None) -> None:
         """Write one row: input cells, then the result columns."""
@@ -132,23 +124,10 @@ class JsonlWriter:
             names.get(key, f"{key}_input" if key in RESULT_COLUMNS else key): value
             for key, value in record.values.items()
         }
-        row.update(
-            label=result.label if result else None,
-            verdict=result.verdict if result else None,
-            probability_ml_engineering=result.probability_ml_engineering if result else None,
-            strength=result.strength if result else None,
-            key_phrases=list(result.key_phrases) if result else None,
-            model_version=self.model_version,
-            error=error,
-        )
+        # ScoredRow's fields are the first five result columns (a tuple is a JSON list)
+        scored = [getattr(result, c) for c in RESULT_COLUMNS[:5]] if result else [None] * 5
+        row.update(zip(RESULT_COLUMNS, [*scored, self.model_version, error], strict=True))
         self.sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def make_writer(fmt: str, sink: TextIO, columns: Sequence[str], model_version: str) -> Writer:
-    """A :class:`CsvWriter` or :class:`JsonlWriter` for ``fmt`` (``csv`` or ``jsonl``)."""
-    if fmt == "jsonl":
-        return JsonlWriter(sink, columns, model_version)
-    return CsvWriter(sink, columns, model_version)
 
 
 @contextlib.contextmanager

@@ -48,16 +48,17 @@ def reference(classifier: RoleClassifier, pipeline: Pipeline, text: str) -> Refe
     row = pipeline[0].transform([text]).toarray()[0]
     contributions = row * classifier.coef
     tokens = [(m.group().lower(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
-    kept = [t for t in tokens if t[0] not in classifier.stop_words]
+    kept = [t for t in tokens if t[0] not in classifier.model.analyzer.stop_words]
     occurrences = []
-    low, high = classifier.ngram_range
+    vocabulary = classifier.model.vocabulary()
+    low, high = classifier.model.analyzer.ngram_range
     for n in range(low, high + 1):
         for i in range(len(kept) - n + 1):
             if any(is_boundary(text, kept[j][2], kept[j + 1][1]) for j in range(i, i + n - 1)):
                 continue
             gram = " ".join(token for token, _, _ in kept[i : i + n])
-            if gram in classifier.vocabulary:
-                occurrences.append((kept[i][1], kept[i + n - 1][2], classifier.vocabulary[gram]))
+            if gram in vocabulary:
+                occurrences.append((kept[i][1], kept[i + n - 1][2], vocabulary[gram]))
     counts: dict[int, int] = {}
     for _, _, feature in occurrences:
         counts[feature] = counts.get(feature, 0) + 1
@@ -95,7 +96,7 @@ def reference(classifier: RoleClassifier, pipeline: Pipeline, text: str) -> Refe
             weight,
             positive if weight > 0 else negative,
             tuple(spans),
-            tuple(classifier.feature_names[f] for f in key),
+            tuple(classifier.model.features[f] for f in key),
         )
         for key, (spans, weight) in grouped.items()
     ]
@@ -214,7 +215,7 @@ def test_the_reference_is_not_trivially_empty(
     phrases, covered = reference(classifier, pipeline, POSTINGS[0])
     assert len(phrases) >= 3 and covered >= 10
     assert np.isclose(
-        sum(p[1] for p in phrases) + classifier.bias,
+        sum(p[1] for p in phrases) + classifier.model.intercept,
         pipeline.decision_function([POSTINGS[0]])[0],
     )
 
@@ -265,7 +266,7 @@ def test_joined_phrases_still_add_up_to_the_logit(
     for text in [*BOUNDARY_TEXTS, *POSTINGS]:
         total = sum(p.weight for p in classifier.all_phrases(text))
         logit = float(pipeline.decision_function([text])[0])
-        assert classifier.bias + total == pytest.approx(logit, abs=1e-9)
+        assert classifier.model.intercept + total == pytest.approx(logit, abs=1e-9)
 
 
 @given(

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from classifier.errors import ArtifactError, InvalidPosting
 from classifier.labels import DATA_SCIENCE, LABELS, ML_ENGINEERING
 from classifier.model import RoleClassifier, strength_of
-from classifier.reading import Reader, Reading, same_rows
+from classifier.reading import Reader, Reading
 from tests.classifier.strategies import mixed_text
 from tests.conftest import REPO
 from training.pipeline import rows_of
@@ -211,7 +211,7 @@ def test_strength_bands(p_ml: float, expected: str) -> None:
 
 def test_bias_and_coefficients_belong_to_ml_engineering(classifier: RoleClassifier) -> None:
     assert classifier.classes == (DATA_SCIENCE, ML_ENGINEERING)
-    kubernetes = classifier.vocabulary["kubernetes"]
+    kubernetes = classifier.model.vocabulary()["kubernetes"]
     assert np.sign(classifier.coef[kubernetes]) > 0
 
 
@@ -227,7 +227,7 @@ def test_one_reading_gives_the_vectorizers_own_features(
     classifier: RoleClassifier, pipeline: Pipeline, text: str
 ) -> None:
     ours = classifier._features([text, POSTINGS[0]])[1].rows
-    assert same_rows(ours, rows_of(pipeline[0].transform([text, POSTINGS[0]])))
+    assert ours.same(rows_of(pipeline[0].transform([text, POSTINGS[0]])))
 
 
 def test_a_reading_that_disagrees_with_the_vectorizer_fails_the_load_loudly(

@@ -18,7 +18,6 @@ from classifier.reading import (
     TOKEN_RE,
     Analyzer,
     Reader,
-    same_rows,
     token_table,
     tokenize,
 )
@@ -182,7 +181,7 @@ def test_fixture_postings_get_the_vectorizers_rows(
     texts += read_neutral(REPO / "fixtures")
     texts += PROBES
     ours = classifier._features(texts)[1].rows
-    assert same_rows(ours, rows_of(pipeline[0].transform(texts)))
+    assert ours.same(rows_of(pipeline[0].transform(texts)))
 
 
 tricky = mixed_text(
@@ -198,4 +197,4 @@ def test_any_text_gets_the_vectorizers_rows(
     classifier: RoleClassifier, pipeline: Pipeline, texts: list[str]
 ) -> None:
     ours = classifier._features(texts)[1].rows
-    assert same_rows(ours, rows_of(pipeline[0].transform(texts)))
+    assert ours.same(rows_of(pipeline[0].transform(texts)))
