@@ -35,9 +35,12 @@ class AdminServer:
 
 
 @pytest.fixture
-def admin_server(home: Path) -> Iterator[AdminServer]:
-    """The app with an admin token, on a private copy of the registry, in a thread."""
-    app = create_app({"HOME": str(home), "ADMIN_TOKEN": TOKEN})
+def admin_server(quick_home: Path, quick_fixtures: Path) -> Iterator[AdminServer]:
+    """The app with an admin token, on a private copy of the quick registry (its retrains
+    train on the quick fixtures: the page's part is under test, not the model), in a thread."""
+    app = create_app(
+        {"HOME": str(quick_home), "ADMIN_TOKEN": TOKEN, "FIXTURES": str(quick_fixtures)}
+    )
     seen = recording(app)
     with serving(app) as url:
         yield AdminServer(url, seen)
@@ -108,7 +111,7 @@ def test_upload_a_csv_and_download_the_classified_file(
 
 @pytest.mark.slow
 def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
-    admin_server: AdminServer, driver: Any, posting: str, tmp_path: Path, home: Path
+    admin_server: AdminServer, driver: Any, posting: str, tmp_path: Path, quick_home: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -137,7 +140,7 @@ def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
     driver.save_screenshot(str(tmp_path / "teach-added.png"))
 
     # A conflict's detail quotes both phrases: markup in them is shown as text.
-    assert open_store(home).add(HOSTILE, "data_science", "alice").status == "added"
+    assert open_store(quick_home).add(HOSTILE, "data_science", "alice").status == "added"
     phrase.clear()
     phrase.send_keys(HOSTILE)
     token.send_keys(Keys.ENTER)  # the role chosen is still ML engineering
