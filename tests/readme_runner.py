@@ -60,8 +60,17 @@ def _child(connection: socket.socket) -> None:
 
 
 def serve(address: str) -> None:
-    """Import the CLI, listen on ``address`` and run each request in a forked child."""
+    """Import the CLI, listen on ``address`` and run each request in a forked child.
+
+    What the README's train and evaluate commands import is imported here too, once:
+    scikit-learn with scipy, and matplotlib for the pictures (two seconds per command)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
     import service.cli  # noqa: F401 - the point: imported once, before the forks
+    import training.retrain  # noqa: F401
 
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(address)
