@@ -38,10 +38,10 @@ run: model ## Install, train the default model if none exists, and serve the pag
 	$(BIN)/rolelens serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.dev-deps ## Install with test extras and run the whole test suite on every core
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 soak: $(BIN)/.dev-deps ## Run the fault and load loops at full length (20+ kills; a few minutes)
-	$(BIN)/python -m pytest -n auto --soak -m soak
+	$(BIN)/python -m pytest -n auto --dist loadgroup --soak -m soak
 
 check: $(BIN)/.dev-deps ## Lint (ruff) and type-check (mypy, strict on the packages)
 	$(BIN)/ruff check .

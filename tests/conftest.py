@@ -27,6 +27,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under ``--dist loadgroup`` (``make test``), fail a test whose ``xdist_group`` mark
+    xdist lost: it then spreads a group's tests, and each worker builds the group's costly
+    fixture (a chromium, a Dask cluster) again, silently (pytest 9.2 with xdist 3.8 does)."""
+    lost = "@" not in item.nodeid and item.get_closest_marker("xdist_group")
+    if lost and getattr(item.config.option, "loadgroup", False):  # set in xdist's workers
+        pytest.fail(
+            "--dist loadgroup ignored this test's xdist_group mark: "
+            "use the pytest and pytest-xdist versions pyproject.toml names",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session")
 def soak(request: pytest.FixtureRequest) -> bool:
     """True under ``--soak``: loops marked ``soak`` run at full length (20+ kills, long loads)."""

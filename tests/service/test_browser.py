@@ -18,6 +18,8 @@ from service.app import create_app
 from tests.conftest import REPO
 from tests.service.browser import _browser_paths
 
+pytestmark = pytest.mark.xdist_group("chromium")  # one chromium per worker: keep its tests on one
+
 
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:

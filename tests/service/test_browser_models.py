@@ -11,7 +11,10 @@ import pytest
 from service.app import create_app
 from tests.service.test_browser import serving, wait_visible
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("chromium"),
+]  # one chromium per worker: keep its tests on one
 
 
 def test_compare_two_versions_and_see_their_pictures(

@@ -22,6 +22,8 @@ from tests.service.test_browser import (
 )
 from training.retrain import open_store
 
+pytestmark = pytest.mark.xdist_group("chromium")  # one chromium per worker: keep its tests on one
+
 TOKEN = "browser-test-token"
 ML = "Deploy models to production with Kubernetes and Docker, and monitor model serving."
 DS = "Run A/B tests, build dashboards and present statistical insights to stakeholders."

@@ -29,6 +29,8 @@ from service.batch.read import TableReader
 from service.config import APP_DEFAULTS
 from service.openapi import document
 
+pytestmark = pytest.mark.xdist_group("fuzz")  # one app and document for the module
+
 TOKEN = "fuzz-token-for-tests"
 EXAMPLES = 12  # per operation and mode (valid requests, invalid requests); generating them
 # from the patterns is most of the time

@@ -24,7 +24,10 @@ from service.cli import cli
 from tests.service.conftest import free_port
 from tests.service.test_serve import ROLELENS, stop, wait_until_ready
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("slow_clients"),
+]  # one gunicorn server for the module
 LIMIT = 20_000
 
 

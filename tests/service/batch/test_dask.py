@@ -34,6 +34,8 @@ from service.batch.summary import BatchSummary
 from service.cli import cli
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.xdist_group("dask")  # one LocalCluster (4 processes) for the module
+
 ML = "Deploy models to production with Kubernetes and monitor model serving"
 
 
