@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sklearn.pipeline import Pipeline
 
 from classifier.model import RoleClassifier
+from training import jobs
 from training.pipeline import rebuild_pipeline
 from training.registry import list_versions
 from training.retrain import retrain
@@ -25,6 +28,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run the fault and load loops at full length (make soak), not the quick default",
     )
+
+
+def forked_runner(home: Path, job_id: str) -> int:
+    """A retrain job's runner as a fork of this test process: the same ``jobs.main``, its
+    output in the job's log, its own session; reaped when it ends.
+
+    ``jobs.spawn_runner`` starts ``python -m training.jobs``, which spends two seconds
+    importing scikit-learn and matplotlib before it trains; the test process has them.
+    """
+    log = os.open(jobs.jobs_dir(home) / f"{job_id}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    pid = os.fork()
+    if pid == 0:  # the runner: never back into pytest
+        code = 1
+        try:
+            os.setsid()
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            code = jobs.main([str(home), job_id])
+        finally:
+            os._exit(code)
+    os.close(log)
+    threading.Thread(target=os.waitpid, args=(pid, 0), daemon=True).start()
+    return pid
+
+
+@pytest.fixture(autouse=True)
+def runners_forked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Retrain jobs of the apps that tests run in their own process get forked runners.
+
+    Servers the tests start as processes (``rolelens serve``) spawn real ones, and
+    tests/service/test_retrain_job.py and the README's HTTP test go through them."""
+    monkeypatch.setattr(jobs, "spawn_runner", forked_runner)
+    yield
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

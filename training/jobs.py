@@ -213,13 +213,14 @@ def start(
     home: Path,
     packs: Sequence[str],
     force: bool = False,
-    spawn: Spawn = spawn_runner,
+    spawn: Spawn | None = None,
     *,
     keep: int | None = None,
     started_by: dict[str, str] | None = None,
     fixtures: Path | None = None,
 ) -> Job:
-    """Queue a retrain job and start its runner process.
+    """Queue a retrain job and start its runner process (with ``spawn``, by default
+    :func:`spawn_runner`).
 
     ``keep``, ``started_by`` and ``fixtures`` are handed to :func:`training.retrain.retrain`.
 
@@ -244,7 +245,7 @@ def start(
             fixtures=None if fixtures is None else str(fixtures),
         )
         _write(home, job)
-        pid = spawn(home, job.id)
+        pid = (spawn or spawn_runner)(home, job.id)
         job = replace(job, pid=pid, pid_start=_process_start(pid))
         _write(home, job)
     return job
