@@ -80,12 +80,20 @@ class Stream:
             return [outcome for at, outcome in self.results if at >= moment]
 
 
+def _answers_after(stream: Stream, moment: float, count: int = 20) -> list[str]:
+    """The answers finished after ``moment``, once there are ``count`` of them (or 10 s on)."""
+    time.sleep(max(0.0, moment - time.monotonic()))
+    deadline = moment + 10
+    while len(stream.after(moment)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return stream.after(moment)
+
+
 def _switches(stream: Stream, promote: object, expected: str | None = None) -> None:
     started = time.monotonic()
     version = promote() if callable(promote) else None
     promoted = time.monotonic()
-    time.sleep(SWITCH_WITHIN + 1.5)
-    late = stream.after(promoted + SWITCH_WITHIN)
+    late = _answers_after(stream, promoted + SWITCH_WITHIN)
     assert len(late) >= 20, "too few requests to judge; the stream stalled"
     assert set(late) == {expected or version}, f"stale or failed answers: {set(late)}"
     assert not [o for o in stream.after(started) if o.startswith("error")]
@@ -104,8 +112,7 @@ def test_retrain_and_rollback_under_load_fail_no_request(
     try:
         wait_until_ready(port, server)
         with Stream(port, rate=PER_CLIENT_RATE if soak else PER_CLIENT_RATE / 3) as stream:
-            time.sleep(1.0)
-            first = stream.after(0)[-1]
+            first = _answers_after(stream, time.monotonic(), count=6)[-1]
             for _ in range(5 if soak else 1):
                 _switches(
                     stream, lambda: retrain(home, force=True, fixtures=quick_fixtures).version
