@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export ROLELENS_HOME ?= var
+# Python's bytecode caches stay on, even where the environment turns them off: pytest
+# rewrites the asserts of every module of its plugins' packages (schemathesis, hypothesis:
+# about 250) in each test process, some 3 s of CPU apiece unless the first one may cache them.
+unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
 .PHONY: help run test soak check bench model clean
