@@ -19,7 +19,7 @@ from classifier.labels import DATA_SCIENCE, ML_ENGINEERING
 from classifier.model import RoleClassifier
 from training.errors import PromotionRefused
 from training.evaluate import evaluate, read_labeled
-from training.phrases import FIXTURES, load_packs, read_neutral
+from training.phrases import load_packs, read_neutral
 from training.pipeline import to_model
 from training.registry import HISTORY_FILE, list_versions, promote
 from training.retrain import refusal, retrain, validation_path
@@ -68,11 +68,11 @@ def test_the_gate_refuses_a_model_trained_on_damaged_labels() -> None:
     assert refusal(_validation_report(train(kept, neutral=read_neutral())), good) is None
 
 
-def test_force_promotes_anyway(home: Path) -> None:
-    before = current_version(home)
-    result = retrain(home, packs=("seed",), force=True)
+def test_force_promotes_anyway(quick_home: Path, quick_fixtures: Path) -> None:
+    before = current_version(quick_home)
+    result = retrain(quick_home, packs=("seed",), force=True, fixtures=quick_fixtures)
     assert result.promoted and result.previous == before
-    assert current_version(home) == result.version != before
+    assert current_version(quick_home) == result.version != before
 
 
 def test_no_staging_folder_is_left_behind(quick_home: Path, quick_fixtures: Path) -> None:
@@ -89,8 +89,9 @@ def test_promote_refuses_an_unknown_version(home: Path) -> None:
 
 
 def test_the_gate_takes_the_serving_figures_from_its_card_only_for_the_same_postings(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    quick_home: Path, quick_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    home = quick_home  # what the gate reads, not how good the models are
     import training.retrain as module
 
     rescored: list[str] = []
@@ -101,12 +102,12 @@ def test_the_gate_takes_the_serving_figures_from_its_card_only_for_the_same_post
         lambda c, texts, labels: rescored.append(c.version) or real(c, texts, labels),
     )
     serving = current_version(home)
-    same = retrain(home, force=True, promote_new=False)
+    same = retrain(home, fixtures=quick_fixtures, force=True, promote_new=False)
     assert rescored == [], "the card's figures were measured on these postings: no re-scoring"
     assert same.previous_validation == read_card(home, serving)["metrics"]["validation"]
 
     fixtures = tmp_path / "fixtures"
-    shutil.copytree(FIXTURES, fixtures)
+    shutil.copytree(quick_fixtures, fixtures)
     path = fixtures / "postings" / "validation.csv"
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
