@@ -8,15 +8,16 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sklearn.pipeline import Pipeline
 
 from classifier.model import RoleClassifier
 from training import jobs
-from training.pipeline import rebuild_pipeline
 from training.registry import list_versions
-from training.retrain import retrain
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -28,6 +29,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run the fault and load loops at full length (make soak), not the quick default",
     )
+
+
+def _retrain(home: Path, **options: Any) -> None:
+    """``training.retrain.retrain``, imported when a fixture first trains: pytest's main
+    process loads this file too, and under xdist it never trains (scikit-learn is 1.5 s)."""
+    from training.retrain import retrain
+
+    retrain(home, **options)
 
 
 def forked_runner(home: Path, job_id: str) -> int:
@@ -94,7 +103,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory holding the default model (seed + curated), trained once."""
     home = tmp_path_factory.mktemp("home")
-    retrain(home)
+    _retrain(home)
     return home
 
 
@@ -135,7 +144,7 @@ def _keep_every_fourth(path: Path) -> None:
 def quick_trained_home(tmp_path_factory: pytest.TempPathFactory, quick_fixtures: Path) -> Path:
     """A data directory holding a model trained on :func:`quick_fixtures`."""
     home = tmp_path_factory.mktemp("quick-home")
-    retrain(home, fixtures=quick_fixtures)
+    _retrain(home, fixtures=quick_fixtures)
     return home
 
 
@@ -161,7 +170,7 @@ def seed_serving_home(trained_home: Path, tmp_path_factory: pytest.TempPathFacto
     now its previous version (for tests of comparing, shadowing and listing two versions)."""
     home = tmp_path_factory.mktemp("seed-serving") / "home"
     shutil.copytree(trained_home, home)
-    retrain(home, packs=("seed",), force=True)
+    _retrain(home, packs=("seed",), force=True)
     return home
 
 
@@ -183,4 +192,6 @@ def classifier(trained_home: Path) -> RoleClassifier:
 @pytest.fixture(scope="session")
 def pipeline(classifier: RoleClassifier) -> Pipeline:
     """The scikit-learn pipeline rebuilt from the serving classifier's arrays."""
+    from training.pipeline import rebuild_pipeline
+
     return rebuild_pipeline(classifier.model)
