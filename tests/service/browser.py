@@ -68,3 +68,11 @@ def fresh(driver: Any, size: str = "1280,1600") -> Any:
     driver.set_window_size(width, height)
     driver.get_log("browser")  # reading the log empties it
     return driver
+
+
+def waiting(driver: Any, seconds: float) -> Any:
+    """A ``WebDriverWait`` that looks every 50 ms: with Selenium's default of 0.5 s, a wait
+    could go on for up to half a second after the page was ready."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.05)

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from service.app import create_app
 from tests.conftest import REPO
-from tests.service.browser import _browser_paths
+from tests.service.browser import _browser_paths, waiting
 
 pytestmark = pytest.mark.xdist_group("chromium")  # one chromium per worker: keep its tests on one
 
@@ -79,11 +79,8 @@ def wait_visible(driver: Any, element_id: str, seconds: float = 30) -> Any:
     """The element with ``element_id`` once it is shown."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds).until(
-        ec.visibility_of_element_located((By.ID, element_id))
-    )
+    return waiting(driver, seconds).until(ec.visibility_of_element_located((By.ID, element_id)))
 
 
 def classify_on_page(driver: Any, url: str, text: str) -> Any:
@@ -234,8 +231,6 @@ def test_after_classify_the_result_heading_is_in_view_and_has_focus(
     height: int,
     mobile: bool,
 ) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
     app = create_app({"HOME": str(trained_home)})
     answered = recording(app)
     driver = chrome(f"{width},{height}")
@@ -244,7 +239,7 @@ def test_after_classify_the_result_heading_is_in_view_and_has_focus(
     with serving(app) as url:
         classify_on_page(driver, url, posting)
         # The browser fetches the page's icon on its own time: it is there, no 404.
-        WebDriverWait(driver, 10).until(lambda _: any("favicon" in r.path for r in answered))
+        waiting(driver, 10).until(lambda _: any("favicon" in r.path for r in answered))
     assert not [r for r in answered if not r.status.startswith(("2", "3"))], answered
 
     def answer_in_view(driver: Any) -> bool:
@@ -258,7 +253,7 @@ def test_after_classify_the_result_heading_is_in_view_and_has_focus(
         # (1 px of slack: boxes sit at fractional pixels once scrolled)
         return bool(top >= -1 and bottom <= inner + 1 and result <= inner / 4)
 
-    WebDriverWait(driver, 10).until(answer_in_view)  # a smooth scroll, on a busy machine
+    waiting(driver, 10).until(answer_in_view)  # a smooth scroll, on a busy machine
     assert driver.switch_to.active_element.get_attribute("id") == "leaning"
     assert driver.save_screenshot(str(tmp_path / f"result-{width}x{height}.png"))
 
@@ -283,13 +278,11 @@ document.body.append(frame);
 def test_the_browser_runs_no_inline_script_and_will_not_frame_the_page(
     chrome: Callable[..., Any], live_server: str, tmp_path: Path
 ) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
     driver = chrome()
     driver.get(live_server + "/")
     wait_visible(driver, "posting")
     driver.execute_script(ATTEMPTS)  # run by the driver, as if injected into the page
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__framed"))
+    waiting(driver, 10).until(lambda d: d.execute_script("return window.__framed"))
     assert driver.execute_script("return window.__ran") is None, "injected script ran"
     # A refused frame holds the browser's error page, which the page cannot look into.
     framed = driver.execute_script(

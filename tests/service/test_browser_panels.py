@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from service.app import create_app
+from tests.service.browser import waiting
 from tests.service.test_browser import (
     Seen,
     classify_on_page,
@@ -135,9 +136,7 @@ def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
     token.clear()
     token.send_keys(TOKEN, Keys.ENTER)
     status = driver.find_element(By.ID, "teach-status")
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, 15).until(lambda d: "Retrain to use it" in status.text)
+    waiting(driver, 15).until(lambda d: "Retrain to use it" in status.text)
     assert "added" in status.text.lower()
     driver.save_screenshot(str(tmp_path / "teach-added.png"))
 
@@ -146,7 +145,7 @@ def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
     phrase.clear()
     phrase.send_keys(HOSTILE)
     token.send_keys(Keys.ENTER)  # the role chosen is still ML engineering
-    WebDriverWait(driver, 15).until(lambda d: "conflicts" in d.find_element(By.ID, "teach").text)
+    waiting(driver, 15).until(lambda d: "conflicts" in d.find_element(By.ID, "teach").text)
     assert HOSTILE in driver.find_element(By.ID, "teach").text
     assert not driver.find_elements(By.CSS_SELECTOR, "#teach b"), "text, not HTML"
 
@@ -162,7 +161,7 @@ def test_teach_a_highlighted_phrase_with_the_token_and_retrain(
 
     driver.find_element(By.ID, "retrain").click()
     error = driver.find_element(By.ID, "teach-error")
-    WebDriverWait(driver, 180).until(
+    waiting(driver, 180).until(
         lambda d: "Now serving version" in status.text or error.is_displayed()
     )
     shown = status.text if "Now serving" in status.text else error.text
