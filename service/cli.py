@@ -322,10 +322,11 @@ def gunicorn_command(host: str, port: int, workers: int | None) -> list[str]:
 )
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the web page and JSON API with gunicorn (training the default model if none)."""
-    from service.logformat import check_format  # imports Flask
+    from service.logformat import check_format, check_level  # imports Flask
 
     try:
         check_format(os.environ.get("ROLELENS_LOG_FORMAT"))
+        check_level(os.environ.get("ROLELENS_LOG_LEVEL"))
         multiproc.prepare()  # before gunicorn imports prometheus-client: see service.multiproc
     except (ValueError, multiproc.MetricsDirError) as exc:
         raise BadInput(str(exc)) from None

@@ -86,15 +86,30 @@ def check_format(value: str | None) -> str:
     return name
 
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def check_level(value: str | None) -> str:
+    """The level named by ``ROLELENS_LOG_LEVEL``, in capitals (``INFO`` when unset).
+
+    Raises:
+        ValueError: the value is not one of :data:`LEVELS`, in any case.
+    """
+    name = (value or "INFO").strip().upper()
+    if name not in LEVELS:
+        raise ValueError(f"ROLELENS_LOG_LEVEL must be one of {', '.join(LEVELS)}, not {value!r}")
+    return name
+
+
 def log_config(log_format: str | None, level: str | None) -> dict[str, Any]:
     """The ``logging.config.dictConfig`` mapping for gunicorn: all lines to stderr.
 
     Args:
         log_format: ``text`` or ``json`` (None: ``text``).
-        level: level of the ``rolelens`` loggers (None: ``INFO``).
+        level: level of the ``rolelens`` loggers, in any case (None: ``INFO``).
 
     Raises:
-        ValueError: an unknown format.
+        ValueError: an unknown format or level.
     """
     formatter = (
         {"()": f"{__name__}.JsonFormatter"}
@@ -117,6 +132,6 @@ def log_config(log_format: str | None, level: str | None) -> dict[str, Any]:
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
             "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
-            "rolelens": {"level": level or "INFO", "handlers": ["stderr"], "propagate": False},
+            "rolelens": {"level": check_level(level), "handlers": ["stderr"], "propagate": False},
         },
     }

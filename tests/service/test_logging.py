@@ -137,6 +137,19 @@ def test_log_config_picks_the_formatter() -> None:
     assert as_json["formatters"]["main"]["()"].endswith("JsonFormatter")
     assert log_config(None, None)["formatters"]["main"]["()"].endswith("TextFormatter")
     assert log_config("text", "WARNING")["loggers"]["rolelens"]["level"] == "WARNING"
+    assert log_config("text", " debug ")["loggers"]["rolelens"]["level"] == "DEBUG"
+
+
+def test_serve_refuses_an_unknown_log_level_naming_the_levels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ROLELENS_LOG_LEVEL", "loud")
+    monkeypatch.setattr("service.cli.os.execv", lambda *_: pytest.fail("gunicorn started"))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert (
+        "ROLELENS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in result.output
+    )
 
 
 def test_serve_refuses_an_unknown_log_format(monkeypatch: pytest.MonkeyPatch) -> None:
