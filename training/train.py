@@ -23,7 +23,8 @@ and intercept. The same pseudo-postings set how lopsided a posting's evidence mu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from typing import Any
@@ -200,19 +201,6 @@ def _neutral_scale(x: sparse.csr_matrix, n_labeled: int, params: TrainingParams)
     share = neutral / np.maximum(labeled + neutral, np.finfo(np.float64).tiny)
     scale: FloatArray = (1.0 - share) ** params.neutral_penalty
     return scale
-
-
-def _remembering(analyzer: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
-    """``analyzer`` reading each distinct text once: training fits one vectorizer per fold and
-    a last one, on the same phrases and neutral sentences, and scores the same parts again."""
-    grams: dict[str, list[str]] = {}
-
-    def read(text: str) -> list[str]:
-        if text not in grams:
-            grams[text] = analyzer(text)
-        return grams[text]
-
-    return read
 
 
 def _fit(
@@ -392,7 +380,9 @@ def train(
             )
     pipeline = build_pipeline(params)
     vectorizer = pipeline[0]
-    analyzer, vectorizer.analyzer = vectorizer.analyzer, _remembering(vectorizer.analyzer)
+    # While training, each distinct text is read once: every fold's fit and the last one read
+    # the same phrases and neutral sentences, and calibration scores the same parts again.
+    analyzer, vectorizer.analyzer = vectorizer.analyzer, functools.cache(vectorizer.analyzer)
     for label in LABELS:
         if not any(
             vectorizer.analyzer(text)
