@@ -6,6 +6,7 @@ time limit serves the whole module; the crashed-master test starts its own.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -164,12 +165,15 @@ def test_a_malformed_chunk_gets_400(port: int, chunks: bytes) -> None:
     assert status == 400 and body["code"] == "malformed_body"
 
 
-def _status(pid: str) -> str:
-    """``/proc/PID/status`` ("zombie" when the process has gone)."""
-    try:
-        return Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return "zombie (reaped)"
+def _running(pids: list[str]) -> list[str]:
+    """Those of ``pids`` still running: one that is gone, or a zombie (stopped, its parent yet
+    to reap it), is not."""
+    running = []
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            if "zombie" not in Path(f"/proc/{pid}/status").read_text():
+                running.append(pid)
+    return running
 
 
 def test_workers_stop_soon_after_their_master_is_killed(trained_home: Path, tmp_path: Path) -> None:
@@ -179,14 +183,10 @@ def test_workers_stop_soon_after_their_master_is_killed(trained_home: Path, tmp_
     assert children  # the workers
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-
-    def running() -> list[str]:  # a zombie has stopped: only its parent has yet to reap it
-        return [pid for pid in children if "zombie" not in _status(pid)]
-
     deadline = time.monotonic() + 8
-    while time.monotonic() < deadline and running():
+    while time.monotonic() < deadline and _running(children):
         time.sleep(0.1)
-    assert running() == [], "workers still running 8 s after their master was killed"
+    assert _running(children) == [], "workers still running 8 s after their master was killed"
     with socket.socket() as sock:  # and the port is free again
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", chosen))
