@@ -6,7 +6,6 @@ import csv
 import os
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,13 +62,12 @@ def forked_runner(home: Path, job_id: str) -> int:
 
 
 @pytest.fixture(autouse=True)
-def runners_forked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def runners_forked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retrain jobs of the apps that tests run in their own process get forked runners.
 
     Servers the tests start as processes (``rolelens serve``) spawn real ones, and
     tests/service/test_retrain_job.py and the README's HTTP test go through them."""
     monkeypatch.setattr(jobs, "spawn_runner", forked_runner)
-    yield
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
