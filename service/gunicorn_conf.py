@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+from types import FrameType
 from typing import Any
 
 from service import multiproc
@@ -79,8 +81,35 @@ def when_ready(server: Any) -> None:
     server.log.info("metrics of all workers at /metrics (files in %s)", multiproc_dir)
 
 
+# Stop signals that reach a worker before gunicorn has set its own handlers.
+EARLY_STOPS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Keep a stop signal that comes while the worker boots, rather than lose it.
+
+    A forked worker holds the master's handlers until gevent is patched in and gunicorn sets
+    its own, some 100 ms later. A Ctrl+C (SIGINT, passed on as SIGQUIT) in that window went to
+    the master's copied queue and was lost: the master then waited ``graceful_timeout`` and
+    killed the worker, logging "Perhaps out of memory?". Here it is noted and acted on in
+    :func:`post_worker_init`.
+    """
+    worker.stop_signal = None
+
+    def note(number: int, frame: FrameType | None) -> None:
+        worker.stop_signal = number
+
+    for number in EARLY_STOPS:
+        signal.signal(number, note)
+
+
 def post_worker_init(worker: Any) -> None:
-    """Load the model before the worker takes its first request, so no client waits for it."""
+    """Load the model before the worker takes its first request, so no client waits for it;
+    stop at once if a stop signal came while it booted (:func:`post_fork`)."""
+    if getattr(worker, "stop_signal", None) is not None:
+        worker.log.info("stop signal %d came while booting: exiting", worker.stop_signal)
+        worker.alive = False
+        return
     holder = worker.wsgi.extensions["rolelens"]
     try:
         holder.get()

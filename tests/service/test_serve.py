@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -98,7 +100,25 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
     assert "gunicorn" in output.lower() and f"http://127.0.0.1:{port}/" in output
     assert "POST /api/v1/classify 200" in output  # the request log line
     assert f"model={answer['model_version']}" in output
+    # The second worker is often still booting when the test stops the server: its stop
+    # signal is kept (gunicorn_conf.post_fork), not lost until the master kills it 5 s later.
+    assert "SIGKILL" not in output
     assert process.returncode == 0
+
+
+def test_a_stop_signal_while_a_worker_boots_stops_it_once_booted() -> None:
+    from service import gunicorn_conf
+
+    worker = SimpleNamespace(alive=True, log=logging.getLogger("test"))  # no app: never loaded
+    kept = {number: signal.getsignal(number) for number in gunicorn_conf.EARLY_STOPS}
+    try:
+        gunicorn_conf.post_fork(None, worker)
+        os.kill(os.getpid(), signal.SIGQUIT)  # the master's Ctrl+C, as it reaches a worker
+        gunicorn_conf.post_worker_init(worker)
+    finally:
+        for number, handler in kept.items():
+            signal.signal(number, handler)
+    assert worker.alive is False
 
 
 def test_serve_trains_the_default_model_when_none_exists_then_runs_gunicorn(
