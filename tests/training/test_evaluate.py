@@ -78,7 +78,7 @@ def test_an_empty_band_has_no_accuracy() -> None:
     assert report.by_strength["mixed"] == {"n": 0, "accuracy": None}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.tuples(
