@@ -124,7 +124,7 @@ def train(
 
     Afterwards only the newest $ROLELENS_KEEP_VERSIONS versions (default 20) are kept.
     """
-    from training.retrain import retrain
+    from training.lock import registry_lock
     from training.store import check_name
 
     if force and no_promote:
@@ -134,9 +134,15 @@ def train(
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     started_by = {"via": "cli", "by": check_name(who or _login())}
+    chosen = _packs(packs)
+    if not wait:  # a running retrain is told at once, not after a second of imports
+        with registry_lock(data_home()):
+            pass
+    from training.retrain import retrain
+
     result = retrain(
         data_home(),
-        _packs(packs),
+        chosen,
         force=force,
         wait=wait,
         keep=keep,

@@ -40,6 +40,13 @@ with registry_lock(Path(sys.argv[1])):
     sys.stdin.read()
 """
 CLI = [sys.executable, "-c", "from service.cli import main; main()"]
+# The CLI, saying on its way out whether it imported scikit-learn.
+CLI_TELLING_IMPORTS = [
+    sys.executable,
+    "-c",
+    "import atexit, sys; atexit.register(lambda: print('sklearn' in sys.modules, file=sys.stderr))"
+    "\nfrom service.cli import main; main()",
+]
 
 
 def _start(
@@ -150,10 +157,15 @@ def test_a_retrain_while_the_lock_is_held_is_told_and_one_with_wait_waits(
             text=True,
         )
         told = subprocess.run(
-            [*CLI, "train", "--force"], env=env, capture_output=True, text=True, timeout=120
+            [*CLI_TELLING_IMPORTS, "train", "--force"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert told.returncode == 1, told.stderr
         assert "is running" in told.stderr and f"pid {holder.pid}" in told.stderr
+        assert told.stderr.endswith("False\n"), "told before a second of importing scikit-learn"
         assert waiting.poll() is None, "--wait returned while the lock was held"
         assert list_versions(quick_home) == before
     finally:
