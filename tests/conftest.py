@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import os
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from classifier.labels import TrainingPhrase
 from classifier.model import RoleClassifier
 from training import jobs
 from training.registry import list_versions
@@ -68,6 +71,38 @@ def runners_forked(monkeypatch: pytest.MonkeyPatch) -> None:
     Servers the tests start as processes (``rolelens serve``) spawn real ones, and
     tests/service/test_retrain_job.py and the README's HTTP test go through them."""
     monkeypatch.setattr(jobs, "spawn_runner", forked_runner)
+
+
+# Models that ``retrain`` trained in this test process, by their inputs (see below).
+_TRAINED: dict[str, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def trainings_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a test, ``retrain`` trains on a given set of inputs once per test process.
+
+    Tests of the registry (versions, their order, pruning, rollback, who asked, promotion
+    under load) retrain on the same quick packs over and over to make versions: about half
+    of the in-process retrains of ``make test``. Training is deterministic for the same
+    phrases, parameters and neutral pack (``test_training_is_repeatable`` checks it, bit for
+    bit), so the second time the same inputs come, ``retrain`` gets a deep copy of the
+    model it trained the first time and goes on as always: the gate, the picture, writing,
+    verifying and promoting the version all run. Other inputs train for real, and so do
+    processes started afresh (``rolelens serve``'s retrain jobs, the kill -9 loop's forks).
+    """
+    import training.retrain
+
+    real = training.retrain.train
+
+    def remembered(
+        phrases: Sequence[TrainingPhrase], params: Any = None, neutral: Sequence[str] = ()
+    ) -> Any:
+        key = repr((tuple(phrases), params, tuple(neutral)))
+        if key not in _TRAINED:
+            _TRAINED[key] = real(phrases, params, neutral)
+        return copy.deepcopy(_TRAINED[key])
+
+    monkeypatch.setattr(training.retrain, "train", remembered)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -52,9 +52,22 @@ def test_calibration_is_folded_into_a_linear_model() -> None:
 
 
 def test_training_is_repeatable() -> None:
-    first = train(SMALL, TrainingParams(pseudo_postings_per_fold=20))
-    second = train(SMALL, TrainingParams(pseudo_postings_per_fold=20))
-    assert np.array_equal(first.pipeline[-1].coef_, second.pipeline[-1].coef_)
+    """The same inputs give the same model, bit for bit (tests/conftest.py relies on it)."""
+    params = TrainingParams(pseudo_postings_per_fold=20)
+    neutral = read_neutral()[:40]
+    first, second = (train(SMALL, params, neutral) for _ in range(2))
+    for fitted in ("coef_", "intercept_"):
+        assert np.array_equal(
+            getattr(first.pipeline[-1], fitted), getattr(second.pipeline[-1], fitted)
+        )
+    assert first.pipeline[0].vocabulary_ == second.pipeline[0].vocabulary_
+    assert np.array_equal(first.pipeline[0].idf_, second.pipeline[0].idf_)
+    assert (first.metrics, first.calibration, first.evidence, first.strength_band) == (
+        second.metrics,
+        second.calibration,
+        second.evidence,
+        second.strength_band,
+    )
 
 
 def test_training_reads_each_text_once_and_the_model_keeps_the_plain_analyzer(
