@@ -73,36 +73,49 @@ def runners_forked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jobs, "spawn_runner", forked_runner)
 
 
-# Models that ``retrain`` trained in this test process, by their inputs (see below).
+# What ``retrain`` trained and drew in this test process, by their inputs (see below).
 _TRAINED: dict[str, Any] = {}
+_DRAWN: dict[str, bytes] = {}
 
 
 @pytest.fixture(autouse=True)
 def trainings_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a test, ``retrain`` trains on a given set of inputs once per test process.
+    """In a test, ``retrain`` trains on a given set of inputs once per test process, and
+    draws a given validation picture once.
 
     Tests of the registry (versions, their order, pruning, rollback, who asked, promotion
     under load) retrain on the same quick packs over and over to make versions: about half
     of the in-process retrains of ``make test``. Training is deterministic for the same
     phrases, parameters and neutral pack (``test_training_is_repeatable`` checks it, bit for
     bit), so the second time the same inputs come, ``retrain`` gets a deep copy of the
-    model it trained the first time and goes on as always: the gate, the picture, writing,
-    verifying and promoting the version all run. Other inputs train for real, and so do
-    processes started afresh (``rolelens serve``'s retrain jobs, the kill -9 loop's forks).
+    model it trained the first time; the same model gives the same validation answers, and
+    the picture of the same answers is the PNG drawn the first time. The rest goes on as
+    always: the gate, writing, verifying and promoting the version. Other inputs train and
+    draw for real, and so do processes started afresh (``rolelens serve``'s retrain jobs,
+    the kill -9 loop's forks). A test that replaces ``training.plots.plot`` replaces this.
     """
+    import training.plots
     import training.retrain
 
-    real = training.retrain.train
+    train, plot = training.retrain.train, training.plots.plot
 
     def remembered(
         phrases: Sequence[TrainingPhrase], params: Any = None, neutral: Sequence[str] = ()
     ) -> Any:
         key = repr((tuple(phrases), params, tuple(neutral)))
         if key not in _TRAINED:
-            _TRAINED[key] = real(phrases, params, neutral)
+            _TRAINED[key] = train(phrases, params, neutral)
         return copy.deepcopy(_TRAINED[key])
 
+    def drawn(path: Path, labels: Sequence[str], p_ml: Sequence[float]) -> None:
+        key = repr((tuple(labels), tuple(p_ml)))
+        if key not in _DRAWN:
+            plot(path, labels, p_ml)
+            _DRAWN[key] = path.read_bytes()
+        path.write_bytes(_DRAWN[key])
+
     monkeypatch.setattr(training.retrain, "train", remembered)
+    monkeypatch.setattr(training.plots, "plot", drawn)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
