@@ -40,9 +40,15 @@ def test_too_few_phrases_of_a_label_is_refused(phrases: list[TrainingPhrase]) ->
         train(phrases)
 
 
-def test_calibration_is_folded_into_a_linear_model() -> None:
+@pytest.fixture(scope="module")
+def seed_model() -> TrainedModel:
+    """The seed pack trained with the neutral pack and default parameters (read only)."""
+    return train(load_packs(["seed"]), neutral=read_neutral())
+
+
+def test_calibration_is_folded_into_a_linear_model(seed_model: TrainedModel) -> None:
     plain = train(load_packs(["seed"]), TrainingParams(calibrate=False), read_neutral())
-    calibrated = train(load_packs(["seed"]), TrainingParams(), read_neutral())
+    calibrated = seed_model
     scale, shift = calibrated.calibration["scale"], calibrated.calibration["shift"]
     assert scale > 0
     text = ["build dashboards and deploy pipelines"]
@@ -107,8 +113,8 @@ def test_pseudo_postings_mix_both_roles_and_neutral_text() -> None:
     assert min(s for s, m in zip(shares, mixed, strict=True) if m) >= 1 / 3
 
 
-def test_cross_validation_figures_are_recorded() -> None:
-    model = train(load_packs(["seed"]), neutral=read_neutral())
+def test_cross_validation_figures_are_recorded(seed_model: TrainedModel) -> None:
+    model = seed_model
     cv = model.metrics["phrases_cv"]
     assert cv["n"] == len(model.phrases)
     assert 0.5 < cv["macro_f1"] <= 1.0
@@ -154,19 +160,21 @@ def test_neutral_examples_under_both_labels_are_the_other_option() -> None:
     assert abs(_weight(both, "team")) < abs(_weight(without, "team"))
 
 
-def test_calibration_stores_the_clear_balance_limit_and_the_evidence_floor() -> None:
-    model = train(load_packs(["seed"]), neutral=read_neutral())
+def test_calibration_stores_the_clear_balance_limit_and_the_evidence_floor(
+    seed_model: TrainedModel,
+) -> None:
+    model = seed_model
     assert 0.0 < model.strength_band["clear_balance"] < 1.0
     assert model.strength_band["clear"] == TrainingParams().strength_band["clear"]
     assert model.evidence["min_weight"] > 0
 
 
-def test_training_and_serving_measure_balance_and_weight_alike() -> None:
+def test_training_and_serving_measure_balance_and_weight_alike(seed_model: TrainedModel) -> None:
     from classifier.model import RoleClassifier, balance_of
     from training.pipeline import to_model
     from training.train import _scored_parts
 
-    model = train(load_packs(["seed"]), neutral=read_neutral())
+    model = seed_model
     texts = [
         "Design A/B tests and analyse them. Deploy the models to production on Kubernetes.",
         "Build dashboards for the sales team and forecast demand.",
