@@ -114,9 +114,8 @@ def test_pseudo_postings_mix_both_roles_and_neutral_text() -> None:
 
 
 def test_cross_validation_figures_are_recorded(seed_model: TrainedModel) -> None:
-    model = seed_model
-    cv = model.metrics["phrases_cv"]
-    assert cv["n"] == len(model.phrases)
+    cv = seed_model.metrics["phrases_cv"]
+    assert cv["n"] == len(seed_model.phrases)
     assert 0.5 < cv["macro_f1"] <= 1.0
 
 
@@ -163,10 +162,9 @@ def test_neutral_examples_under_both_labels_are_the_other_option() -> None:
 def test_calibration_stores_the_clear_balance_limit_and_the_evidence_floor(
     seed_model: TrainedModel,
 ) -> None:
-    model = seed_model
-    assert 0.0 < model.strength_band["clear_balance"] < 1.0
-    assert model.strength_band["clear"] == TrainingParams().strength_band["clear"]
-    assert model.evidence["min_weight"] > 0
+    assert 0.0 < seed_model.strength_band["clear_balance"] < 1.0
+    assert seed_model.strength_band["clear"] == TrainingParams().strength_band["clear"]
+    assert seed_model.evidence["min_weight"] > 0
 
 
 def test_training_and_serving_measure_balance_and_weight_alike(seed_model: TrainedModel) -> None:
