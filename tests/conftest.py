@@ -85,14 +85,15 @@ def trainings_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
 
     Tests of the registry (versions, their order, pruning, rollback, who asked, promotion
     under load) retrain on the same quick packs over and over to make versions: in one run
-    of ``make test``, 27 of the 34 retrains that tests ran in their own process. Training is deterministic for the same
-    phrases, parameters and neutral pack (``test_training_is_repeatable`` checks it, bit for
-    bit), so the second time the same inputs come, ``retrain`` gets a deep copy of the
-    model it trained the first time; the same model gives the same validation answers, and
-    the picture of the same answers is the PNG drawn the first time. The rest goes on as
-    always: the gate, writing, verifying and promoting the version. Other inputs train and
-    draw for real, and so do processes started afresh (``rolelens serve``'s retrain jobs,
-    the kill -9 loop's forks). A test that replaces ``training.plots.plot`` replaces this.
+    of ``make test``, 27 of the 34 retrains that tests ran in their own process reused a
+    model. Training is deterministic for the same phrases, parameters and neutral pack
+    (``test_training_is_repeatable`` checks it, bit for bit), so the second time the same
+    inputs come, ``retrain`` gets a deep copy of the model it trained the first time; the
+    same model gives the same validation answers, and the picture of the same answers is the
+    PNG drawn the first time. The rest goes on as always: the gate, writing, verifying and
+    promoting the version. Other inputs train and draw for real, and so do processes started
+    afresh (``rolelens serve``'s retrain jobs, the kill -9 loop's forks). A test that
+    replaces ``training.plots.plot`` replaces this.
     """
     import training.plots
     import training.retrain
