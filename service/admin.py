@@ -166,7 +166,7 @@ def models() -> Response:
 def rollback_now() -> Response:
     """Serve the previous version again, or the one named in ``version``."""
     from training.errors import RetrainBusy, TrainingError
-    from training.retrain import rollback
+    from training.registry import rollback
 
     version = _body(RollbackRequest, '{"version": "20261123T120000Z-abc123"}', True).version
     before = _serving()

@@ -57,7 +57,7 @@ def models_show(version: str | None) -> None:
 @click.option("--wait", is_flag=True, help="Wait for a running retrain instead of failing.")
 def models_rollback(version: str | None, wait: bool) -> None:
     """Serve VERSION again (default: the version that served before the current one)."""
-    from training.retrain import rollback
+    from training.registry import rollback
 
     home = data_home()
     before = current_version(home)
@@ -74,7 +74,7 @@ def models_rollback(version: str | None, wait: bool) -> None:
 )
 def models_prune(keep: int) -> None:
     """Delete old versions, never the serving one, the one before it, or the shadow."""
-    from training.retrain import prune_registry
+    from training.registry import prune_registry
 
     removed = prune_registry(data_home(), keep)
     click.echo(f"removed {len(removed)} version(s)" + "".join(f"\n  {v}" for v in removed))

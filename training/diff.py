@@ -17,8 +17,7 @@ import numpy as np
 from classifier.labels import ML_ENGINEERING
 from classifier.model import RoleClassifier
 from training.evaluate import read_labeled
-from training.phrases import normalise
-from training.retrain import validation_path
+from training.phrases import normalise, validation_path
 
 
 @dataclass(frozen=True)

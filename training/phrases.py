@@ -18,6 +18,11 @@ _PUNCT = re.compile(r"[^\w]+")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+def validation_path(fixtures: Path | None = None) -> Path:
+    """The labeled validation postings, ``postings/validation.csv`` of ``fixtures``."""
+    return (fixtures or FIXTURES) / "postings" / "validation.csv"
+
+
 def normalise(text: str) -> str:
     """Text as compared for duplicates: lower case, punctuation and spacing folded."""
     return " ".join(_PUNCT.sub(" ", text.lower()).split())

@@ -41,7 +41,9 @@ from classifier.artifacts import (
     version_dir,
 )
 from classifier.errors import ArtifactError, ModelNotFound
+from classifier.model import RoleClassifier
 from training.errors import TrainingError
+from training.lock import registry_lock
 
 if TYPE_CHECKING:
     from training.train import TrainedModel
@@ -332,3 +334,40 @@ def list_versions(home: Path) -> list[str]:
     existed (number 0) follow their creation time, then their name.
     """
     return sorted(_version_folders(home), key=lambda name: _creation_key(home, name))
+
+
+def verified(home: Path, version: str) -> RoleClassifier:
+    """Load ``version`` through every check serving applies, and smoke-test it.
+
+    Raises:
+        ModelNotFound, ArtifactError: the version cannot serve.
+    """
+    classifier = RoleClassifier.from_registry(home, version)
+    classifier.smoke_test()
+    return classifier
+
+
+def rollback(home: Path, version: str | None = None, wait: bool = False) -> str:
+    """Serve ``version`` (default: the one that served before the serving one) again.
+
+    The target is loaded and smoke-tested before ``CURRENT`` moves.
+
+    Returns:
+        The version now serving.
+
+    Raises:
+        ModelNotFound: no such version, or nothing served before.
+        ArtifactError, TrainingError: the target cannot serve; the serving version stays.
+        RetrainBusy: a retrain is running and ``wait`` is false.
+    """
+    with registry_lock(home, wait):
+        target = version or previous_version(home)
+        verified(home, target)
+        promote(home, target)
+    return target
+
+
+def prune_registry(home: Path, keep: int, wait: bool = False) -> list[str]:
+    """Remove all but the ``keep`` newest versions under the registry lock; see ``prune``."""
+    with registry_lock(home, wait):
+        return prune(home, keep)

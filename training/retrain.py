@@ -24,14 +24,14 @@ from training import plots
 from training.errors import PromotionRefused, TrainingError
 from training.evaluate import evaluate, read_labeled, score_predictions
 from training.lock import registry_lock
-from training.phrases import FIXTURES, dedupe, load_packs, read_neutral
+from training.phrases import dedupe, load_packs, read_neutral, validation_path
 from training.pipeline import to_model
 from training.registry import (
     note_refused,
-    previous_version,
     promote,
     prune,
     remove_stale,
+    verified,
     write_version,
 )
 from training.store import open_store
@@ -65,11 +65,6 @@ class RetrainResult:
         }
 
 
-def validation_path(fixtures: Path | None = None) -> Path:
-    """The labeled validation postings, ``postings/validation.csv`` of ``fixtures``."""
-    return (fixtures or FIXTURES) / "postings" / "validation.csv"
-
-
 def gather_phrases(
     home: Path, sources: Sequence[str], fixtures: Path | None = None
 ) -> list[TrainingPhrase]:
@@ -85,17 +80,6 @@ def gather_phrases(
     if "user" in sources:
         phrases += open_store(home, fixtures).training_phrases()
     return dedupe(phrases)
-
-
-def verified(home: Path, version: str) -> RoleClassifier:
-    """Load ``version`` through every check serving applies, and smoke-test it.
-
-    Raises:
-        ModelNotFound, ArtifactError: the version cannot serve.
-    """
-    classifier = RoleClassifier.from_registry(home, version)
-    classifier.smoke_test()
-    return classifier
 
 
 def retrain(
@@ -253,29 +237,3 @@ def refusal(
     if rise > brier_tolerance:
         return f"scored Brier {report['brier']:.3f}, {rise:.3f} worse (tolerance {brier_tolerance})"
     return None
-
-
-def rollback(home: Path, version: str | None = None, wait: bool = False) -> str:
-    """Serve ``version`` (default: the one that served before the serving one) again.
-
-    The target is loaded and smoke-tested before ``CURRENT`` moves.
-
-    Returns:
-        The version now serving.
-
-    Raises:
-        ModelNotFound: no such version, or nothing served before.
-        ArtifactError, TrainingError: the target cannot serve; the serving version stays.
-        RetrainBusy: a retrain is running and ``wait`` is false.
-    """
-    with registry_lock(home, wait):
-        target = version or previous_version(home)
-        verified(home, target)
-        promote(home, target)
-    return target
-
-
-def prune_registry(home: Path, keep: int, wait: bool = False) -> list[str]:
-    """Remove all but the ``keep`` newest versions under the registry lock; see ``prune``."""
-    with registry_lock(home, wait):
-        return prune(home, keep)

@@ -11,8 +11,7 @@ from pathlib import Path
 from classifier.artifacts import current_version
 from training.errors import TrainingError
 from training.lock import registry_lock
-from training.registry import set_shadow
-from training.retrain import verified
+from training.registry import set_shadow, verified
 
 
 def start_shadow(home: Path, version: str, wait: bool = False) -> str:

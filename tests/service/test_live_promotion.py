@@ -14,7 +14,8 @@ import pytest
 
 from tests.service.conftest import free_port
 from tests.service.test_serve import ROLELENS, stop, wait_until_ready
-from training.retrain import retrain, rollback
+from training.registry import rollback
+from training.retrain import retrain
 
 pytestmark = pytest.mark.slow
 

@@ -61,6 +61,27 @@ def test_starting_and_reading_retrain_jobs_loads_no_scikit_learn(tmp_path: Path)
     assert done.returncode == 0, done.stderr
 
 
+def test_moving_serving_and_comparing_versions_over_http_load_no_scikit_learn(
+    seed_serving: tuple[Path, str, str],
+) -> None:
+    # A gevent worker answers these: seconds of importing scikit-learn there held up every
+    # other request of that worker (POST /api/v1/models/shadow took 1.2 s).
+    home, full, seed_only = seed_serving
+    run = (
+        "from service.app import create_app\n"
+        f"app = create_app({{'TESTING': True, 'HOME': {str(home)!r}, 'ADMIN_TOKEN': 't'}})\n"
+        "client, auth = app.test_client(), {'Authorization': 'Bearer t'}\n"
+        "def ok(answer):\n"
+        "    assert answer.status_code < 300, (answer.status_code, answer.get_data(True))\n"
+        f"ok(client.get('/models?a={full}&b={seed_only}'))\n"
+        f"ok(client.post('/api/v1/models/shadow', json={{'version': {full!r}}}, headers=auth))\n"
+        "ok(client.delete('/api/v1/models/shadow', headers=auth))\n"
+        "ok(client.post('/api/v1/models/rollback', headers=auth))\n"
+    )
+    done = _run(run, {"sklearn", "scipy", "matplotlib"})
+    assert done.returncode == 0, done.stderr
+
+
 def _cli(*args: str) -> str:
     return (
         "from service.cli import cli\n"

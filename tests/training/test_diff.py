@@ -13,7 +13,8 @@ from classifier.labels import DATA_SCIENCE as DS
 from classifier.model import RoleClassifier
 from training.diff import diff_versions, weight_changes
 from training.evaluate import read_labeled
-from training.retrain import retrain, validation_path
+from training.phrases import validation_path
+from training.retrain import retrain
 from training.store import open_store
 
 

@@ -16,11 +16,12 @@ from training.registry import (
     promote,
     protected_versions,
     prune,
+    rollback,
     set_shadow,
     shadow_version,
     write_version,
 )
-from training.retrain import retrain, rollback
+from training.retrain import retrain
 from training.train import TrainedModel, TrainingParams, train
 
 ONE_SECOND = datetime(2026, 12, 1, 14, 0, 0, tzinfo=UTC)

@@ -19,10 +19,10 @@ from classifier.labels import DATA_SCIENCE, ML_ENGINEERING
 from classifier.model import RoleClassifier
 from training.errors import PromotionRefused
 from training.evaluate import evaluate, read_labeled
-from training.phrases import load_packs, read_neutral
+from training.phrases import load_packs, read_neutral, validation_path
 from training.pipeline import to_model
 from training.registry import HISTORY_FILE, list_versions, promote
-from training.retrain import refusal, retrain, validation_path
+from training.retrain import refusal, retrain
 from training.train import TrainedModel, train
 
 

@@ -12,8 +12,8 @@ from classifier.errors import ArtifactError, ModelNotFound
 from classifier.labels import DATA_SCIENCE as DS
 from training.errors import RetrainBusy
 from training.lock import registry_lock
-from training.registry import list_versions, previous_version
-from training.retrain import open_store, prune_registry, retrain, rollback
+from training.registry import list_versions, previous_version, prune_registry, rollback
+from training.retrain import open_store, retrain
 
 
 def test_rollback_returns_to_the_previous_version(quick_home: Path, quick_fixtures: Path) -> None:
