@@ -39,6 +39,8 @@ def drain(body: Any, seconds: float) -> None:
 class Worker(GeventWorker):  # type: ignore[misc]
     """gunicorn's gevent worker, answering one request per connection (module docstring)."""
 
+    quitting = False
+
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
         req.must_close = True  # gunicorn then answers "Connection: close" and closes
         try:
@@ -47,3 +49,21 @@ class Worker(GeventWorker):  # type: ignore[misc]
             if req.body is not None:
                 drain(req.body, self.cfg.keepalive)
             raise
+
+    def handle_quit(self, sig: Any, frame: Any) -> None:
+        """Stop at once (Ctrl+C, SIGQUIT from the master) with nothing in the log but the exit.
+
+        gunicorn's gevent worker runs the base ``handle_quit`` in a greenlet, and gevent hands
+        that greenlet's ``sys.exit(0)`` on to the main greenlet only later, as the worker is
+        already exiting: each Ctrl+C printed two tracebacks ending "failed with SystemExit"
+        (gunicorn issue 3239). Here the greenlet raises the exit in the main greenlet itself.
+        """
+        if not self.quitting:  # a terminal's Ctrl+C reaches the worker too, then the master's
+            self.quitting = True
+            gevent.spawn(self._quit)
+
+    def _quit(self) -> None:
+        self.alive = False
+        self.cfg.worker_int(self)
+        gevent.sleep(0.1)  # as gunicorn's base worker does, before it exits
+        gevent.get_hub().parent.throw(SystemExit(0))

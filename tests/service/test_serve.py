@@ -47,12 +47,16 @@ def wait_until_ready(port: int, process: subprocess.Popen[bytes], seconds: float
     raise AssertionError(f"server not ready on port {port} within {seconds} s")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes], group: bool = False) -> None:
     """SIGINT, then SIGKILL if it lingers. Every request of the test has had its answer, so
     gunicorn's quick stop will do: its graceful one (SIGTERM) waits for the workers' next
-    one-second tick, and for the test that waiting is all it adds."""
+    one-second tick, and for the test that waiting is all it adds. ``group``: to the
+    process's whole group, as a terminal's Ctrl+C does (start it with a session of its own)."""
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        if group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -69,8 +73,10 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
     # Debug asked for every way there is: the server must still not run in debug mode.
     env = {**os.environ, "ROLELENS_HOME": str(home), "FLASK_DEBUG": "1", "ROLELENS_DEBUG": "1"}
     command = [str(ROLELENS), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    with open(log, "wb") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    with open(log, "wb") as sink:  # a session of its own: stopped as Ctrl+C stops it
+        process = subprocess.Popen(
+            command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         wait_until_ready(port, process)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -95,7 +101,7 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
         connection.close()
         assert _get(port, "/") == 200
     finally:
-        stop(process)
+        stop(process, group=True)
     output = log.read_text()
     assert "gunicorn" in output.lower() and f"http://127.0.0.1:{port}/" in output
     assert "POST /api/v1/classify 200" in output  # the request log line
@@ -103,6 +109,8 @@ def test_rolelens_serve_runs_gunicorn_that_classifies_over_http(
     # The second worker is often still booting when the test stops the server: its stop
     # signal is kept (gunicorn_conf.post_fork), not lost until the master kills it 5 s later.
     assert "SIGKILL" not in output
+    # Ctrl+C reaches master and workers: a quiet stop (serve_worker.Worker.handle_quit).
+    assert "Traceback" not in output and "failed with SystemExit" not in output
     assert process.returncode == 0
 
 
