@@ -10,6 +10,9 @@ taken under the registry lock (``training.lock``) and kept in its name and card.
 pruning and rollback order by that number, never by the clock, so versions made within the
 same second still come out in the order they were made. ``models/SHADOW`` names the shadow
 version (if any) and ``models/REFUSED`` notes the versions a retrain wrote but refused.
+
+:func:`rollback` and :func:`prune_registry` take the registry lock themselves. Web workers
+call them (and :func:`verified`, through the shadow), so this module imports no scikit-learn.
 """
 
 from __future__ import annotations
