@@ -86,30 +86,24 @@ EARLY_STOPS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    """Keep a stop signal that comes while the worker boots, rather than lose it.
+    """Act on a stop signal that comes while the worker boots, rather than lose it.
 
     A forked worker holds the master's handlers until gevent is patched in and gunicorn sets
     its own, some 100 ms later. A Ctrl+C (SIGINT, passed on as SIGQUIT) in that window went to
     the master's copied queue and was lost: the master then waited ``graceful_timeout`` and
-    killed the worker, logging "Perhaps out of memory?". Here it is noted and acted on in
-    :func:`post_worker_init`.
+    killed the worker, logging "Perhaps out of memory?". Here it ends the worker's loop before
+    it starts: the worker finishes booting, then exits.
     """
-    worker.stop_signal = None
 
-    def note(number: int, frame: FrameType | None) -> None:
-        worker.stop_signal = number
+    def stop(number: int, frame: FrameType | None) -> None:
+        worker.alive = False
 
     for number in EARLY_STOPS:
-        signal.signal(number, note)
+        signal.signal(number, stop)
 
 
 def post_worker_init(worker: Any) -> None:
-    """Load the model before the worker takes its first request, so no client waits for it;
-    stop at once if a stop signal came while it booted (:func:`post_fork`)."""
-    if getattr(worker, "stop_signal", None) is not None:
-        worker.log.info("stop signal %d came while booting: exiting", worker.stop_signal)
-        worker.alive = False
-        return
+    """Load the model before the worker takes its first request, so no client waits for it."""
     holder = worker.wsgi.extensions["rolelens"]
     try:
         holder.get()
